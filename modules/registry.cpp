@@ -1,0 +1,20 @@
+// The one list of built-in modules. The server core knows them only through this
+// function; a module missing from parley.yml runs with its defaults.
+#include "modules/disco/disco.hpp"
+#include "modules/ping/ping.hpp"
+#include "modules/time/time.hpp"
+#include "modules/version/version.hpp"
+#include "server/hooks/module_api.hpp"
+
+namespace server {
+
+std::vector<module_info> builtin_modules() {
+    return {
+        modules::disco_module_info(),
+        modules::ping_module_info(),
+        modules::version_module_info(),
+        modules::time_module_info(),
+    };
+}
+
+}  // namespace server

@@ -1,0 +1,122 @@
+#include "server/admin/account_commands.hpp"
+
+#include <algorithm>
+
+#include "storage/accounts.hpp"
+#include "xml/jid.hpp"
+
+namespace server::admin {
+namespace {
+
+// The account name as it will be stored: nodeprep'd, on a served host.
+struct account_name {
+    std::string user;
+    std::string host;
+    std::string error;
+};
+
+account_name prepare(const config& cfg, const std::string& user, const std::string& host) {
+    auto u = xml::nodeprep(user);
+    auto h = xml::nameprep_domain(host);
+    if (!u || u->empty()) return {{}, {}, "invalid user name '" + user + "'"};
+    if (!h || std::find(cfg.hosts.begin(), cfg.hosts.end(), *h) == cfg.hosts.end())
+        return {{}, {}, "host '" + host + "' is not served by this server"};
+    return {*u, *h, {}};
+}
+
+reply storage_failure(const storage::error& e) { return {exit_code::failed, e.message}; }
+
+}  // namespace
+
+reply register_user(storage::database& db, const config& cfg, const std::string& user,
+                    const std::string& host, const std::string& password) {
+    auto name = prepare(cfg, user, host);
+    if (!name.error.empty()) return {exit_code::failed, name.error};
+    if (password.empty()) return {exit_code::failed, "the password must not be empty"};
+    storage::accounts accounts(db);
+    auto r = accounts.create(name.user, name.host, password, cfg.sasl.scram_iterations);
+    if (!r) {
+        if (r.error().code == storage::errc::already_exists)
+            return {exit_code::failed, "user " + name.user + "@" + name.host + " already exists"};
+        return storage_failure(r.error());
+    }
+    return {exit_code::ok, "user " + name.user + "@" + name.host + " registered"};
+}
+
+reply unregister_user(storage::database& db, const config& cfg, const std::string& user,
+                      const std::string& host) {
+    auto name = prepare(cfg, user, host);
+    if (!name.error.empty()) return {exit_code::failed, name.error};
+    storage::accounts accounts(db);
+    auto r = accounts.remove(name.user, name.host);
+    if (!r) {
+        if (r.error().code == storage::errc::not_found)
+            return {exit_code::failed, "user " + name.user + "@" + name.host + " does not exist"};
+        return storage_failure(r.error());
+    }
+    return {exit_code::ok, "user " + name.user + "@" + name.host + " unregistered"};
+}
+
+reply change_password(storage::database& db, const config& cfg, const std::string& user,
+                      const std::string& host, const std::string& password) {
+    auto name = prepare(cfg, user, host);
+    if (!name.error.empty()) return {exit_code::failed, name.error};
+    if (password.empty()) return {exit_code::failed, "the password must not be empty"};
+    storage::accounts accounts(db);
+    auto r = accounts.set_password(name.user, name.host, password, cfg.sasl.scram_iterations);
+    if (!r) {
+        if (r.error().code == storage::errc::not_found)
+            return {exit_code::failed, "user " + name.user + "@" + name.host + " does not exist"};
+        return storage_failure(r.error());
+    }
+    return {exit_code::ok, "password of " + name.user + "@" + name.host + " changed"};
+}
+
+reply registered_users(storage::database& db, const config& cfg, const std::string& host) {
+    auto h = xml::nameprep_domain(host);
+    if (!h || std::find(cfg.hosts.begin(), cfg.hosts.end(), *h) == cfg.hosts.end())
+        return {exit_code::failed, "host '" + host + "' is not served by this server"};
+    storage::accounts accounts(db);
+    auto users = accounts.list(*h);
+    if (!users) return storage_failure(users.error());
+    std::string out;
+    for (const auto& u : users.value()) out += u + "\n";
+    if (!out.empty()) out.pop_back();
+    return {exit_code::ok, out};
+}
+
+void add_account_commands(registry& r, const config& cfg, storage_runner run,
+                          removed_fn on_removed) {
+    r.add({"register", {"user", "host", "password"}, "create an account",
+           [&cfg, run](const std::vector<std::string>& a, done_fn done) {
+               run([&cfg, a](storage::database& db) { return register_user(db, cfg, a[0], a[1], a[2]); },
+                   std::move(done));
+           }});
+    r.add({"unregister", {"user", "host"}, "delete an account and its data",
+           [&cfg, run, on_removed](const std::vector<std::string>& a, done_fn done) {
+               run([&cfg, a, on_removed](storage::database& db) {
+                   auto r = unregister_user(db, cfg, a[0], a[1]);
+                   if (r.code == exit_code::ok && on_removed) {
+                       auto user = xml::nodeprep(a[0]);
+                       auto host = xml::nameprep_domain(a[1]);
+                       if (user && host) on_removed(*user, *host);
+                   }
+                   return r;
+               },
+                   std::move(done));
+           }});
+    r.add({"change_password", {"user", "host", "password"}, "set a new password",
+           [&cfg, run](const std::vector<std::string>& a, done_fn done) {
+               run([&cfg, a](storage::database& db) {
+                   return change_password(db, cfg, a[0], a[1], a[2]);
+               },
+                   std::move(done));
+           }});
+    r.add({"registered_users", {"host"}, "list the accounts of a host",
+           [&cfg, run](const std::vector<std::string>& a, done_fn done) {
+               run([&cfg, a](storage::database& db) { return registered_users(db, cfg, a[0]); },
+                   std::move(done));
+           }});
+}
+
+}  // namespace server::admin

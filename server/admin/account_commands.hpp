@@ -1,0 +1,36 @@
+// Account commands that need only the database: run by the live server on a
+// storage thread, and by parleyctl directly when the server is down.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "server/admin/registry.hpp"
+#include "server/config.hpp"
+#include "storage/sqlite/database.hpp"
+
+namespace server::admin {
+
+reply register_user(storage::database& db, const config& cfg, const std::string& user,
+                    const std::string& host, const std::string& password);
+reply unregister_user(storage::database& db, const config& cfg, const std::string& user,
+                      const std::string& host);
+reply change_password(storage::database& db, const config& cfg, const std::string& user,
+                      const std::string& host, const std::string& password);
+reply registered_users(storage::database& db, const config& cfg, const std::string& host);
+
+// Where a storage job runs: the server posts it to a storage thread; parleyctl,
+// with the server down, runs it at once on its own connection.
+using storage_job = std::function<reply(storage::database&)>;
+using storage_runner = std::function<void(storage_job job, done_fn done)>;
+
+// Called after an account was removed (the server ends its sessions and tells
+// modules; parleyctl, with the server down, has nothing to do).
+using removed_fn = std::function<void(const std::string& user, const std::string& host)>;
+
+// Declares register, unregister, change_password and registered_users.
+void add_account_commands(registry& r, const config& cfg, storage_runner run,
+                          removed_fn on_removed = {});
+
+}  // namespace server::admin

@@ -1,0 +1,57 @@
+#include "server/log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <string>
+
+namespace server::log {
+namespace {
+
+std::atomic<log_level> current{log_level::info};
+
+std::string_view level_name(log_level l) {
+    switch (l) {
+        case log_level::debug: return "debug";
+        case log_level::info: return "info ";
+        case log_level::warn: return "warn ";
+        case log_level::error: return "error";
+    }
+    return "?";
+}
+
+std::string timestamp() {
+    using namespace std::chrono;
+    auto now = system_clock::now();
+    auto t = system_clock::to_time_t(now);
+    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
+    return buf;
+}
+
+}  // namespace
+
+void set_level(log_level level) { current = level; }
+
+bool enabled(log_level level) { return level >= current.load(std::memory_order_relaxed); }
+
+void write(log_level level, std::string_view area, std::string_view text) {
+    std::string line = timestamp();
+    line += ' ';
+    line += level_name(level);
+    line += ' ';
+    line += area;
+    line += ": ";
+    line += text;
+    line += '\n';
+    // One write(2) per line keeps lines whole when several threads log at once.
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace server::log

@@ -1,0 +1,260 @@
+// Lifecycle of a client connection: the read loop, the coalescing write queue,
+// deadlines, and an orderly end however the connection goes away.
+#include "server/stream/c2s_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "server/log.hpp"
+#include "xml/builder.hpp"
+#include "xml/namespaces.hpp"
+#include "xml/writer.hpp"
+
+namespace server {
+
+using asio::use_awaitable;
+
+namespace {
+xml::parser_limits limits_from(const config& cfg) {
+    xml::parser_limits l;
+    l.max_stanza_bytes = cfg.limits.max_stanza_bytes;
+    l.max_depth = cfg.limits.max_depth;
+    l.max_attributes = cfg.limits.max_attributes;
+    return l;
+}
+
+xml::stream_condition condition_for(xml::parse_error e) {
+    switch (e) {
+        case xml::parse_error::restricted_xml: return xml::stream_condition::restricted_xml;
+        case xml::parse_error::policy_violation: return xml::stream_condition::policy_violation;
+        case xml::parse_error::unsupported_encoding:
+            return xml::stream_condition::unsupported_encoding;
+        case xml::parse_error::not_well_formed: break;
+    }
+    return xml::stream_condition::not_well_formed;
+}
+}  // namespace
+
+c2s_session::c2s_session(stream_context& ctx, asio::io_context& io,
+                         std::unique_ptr<tcp_transport> t, bool direct_tls)
+    : ctx_(ctx),
+      io_(io),
+      transport_(std::move(t)),
+      parser_(parser_callbacks(), limits_from(ctx.config)),
+      direct_tls_(direct_tls),
+      write_done_(io),
+      deadline_(io) {}
+
+c2s_session::~c2s_session() = default;
+
+xml::parser_events c2s_session::parser_callbacks() {
+    // The parser calls back synchronously from feed(); events are queued and
+    // handled by the read loop, which may suspend (SASL runs on a storage thread).
+    xml::parser_events ev;
+    ev.on_open = [this](const xml::element& h) {
+        inbox_.emplace_back(open_event{std::make_shared<const xml::element>(h)});
+    };
+    ev.on_element = [this](xml::element_ptr el) { inbox_.emplace_back(std::move(el)); };
+    ev.on_close = [this] { inbox_.emplace_back(close_event{}); };
+    ev.on_error = [this](xml::parse_error e, std::string detail) {
+        inbox_.emplace_back(error_event{e, std::move(detail)});
+    };
+    return ev;
+}
+
+void c2s_session::start() {
+    ctx_.on_session_start(shared_from_this());
+    connected_at_ = last_read_ = std::chrono::steady_clock::now();
+    arm_deadline();
+    asio::co_spawn(io_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+asio::awaitable<void> c2s_session::run() {
+    try {
+        if (direct_tls_) co_await transport_->handshake();
+        // A small buffer: most stanzas are far smaller, and idle connections are many.
+        char buf[4096];
+        while (state_ != stream_state::closing) {
+            std::size_t n = co_await transport_->read_some(asio::buffer(buf));
+            last_read_ = std::chrono::steady_clock::now();
+            parser_.feed(std::string_view(buf, n));
+            while (!inbox_.empty() && state_ != stream_state::closing) {
+                auto ev = std::move(inbox_.front());
+                inbox_.pop_front();
+                co_await process(ev);
+            }
+            inbox_.clear();
+        }
+    } catch (const std::exception& e) {
+        log::debug("c2s", remote_address(), ": connection ended: ", e.what());
+    }
+    finish();
+}
+
+asio::awaitable<void> c2s_session::process(const parser_event& ev) {
+    if (auto* open = std::get_if<open_event>(&ev)) {
+        on_stream_open(*open->header);
+    } else if (auto* el = std::get_if<xml::element_ptr>(&ev)) {
+        if (state_ == stream_state::established)
+            handle_stanza(*el);
+        else
+            co_await negotiate(*el);
+    } else if (std::holds_alternative<close_event>(ev)) {
+        close_stream();
+    } else if (auto* err = std::get_if<error_event>(&ev)) {
+        log::info("c2s", remote_address(), ": bad XML: ", err->detail);
+        fail(condition_for(err->err), err->detail);
+    }
+}
+
+void c2s_session::queue(std::string_view bytes) {
+    if (outbuf_.size() + bytes.size() > ctx_.config.limits.max_send_queue_bytes &&
+        state_ != stream_state::closing) {
+        // A reader this slow would hold memory without bound (DESIGN: back-pressure).
+        log::warn("c2s", jid_.str(), ": send queue over ", ctx_.config.limits.max_send_queue_bytes,
+                  " bytes, closing");
+        outbuf_.clear();
+        fail(xml::stream_condition::resource_constraint, "send queue full");
+        return;
+    }
+    outbuf_.append(bytes);
+    if (writing_) return;
+    writing_ = true;
+    asio::co_spawn(io_, [self = shared_from_this()] { return self->writer(); }, asio::detached);
+}
+
+void c2s_session::queue(const xml::element& el) { queue(xml::to_string(el, xml::ns::client)); }
+
+asio::awaitable<void> c2s_session::writer() {
+    // Everything queued while a write is in flight leaves in the next single write.
+    try {
+        while (!outbuf_.empty()) {
+            inflight_.swap(outbuf_);
+            co_await transport_->write(asio::buffer(inflight_));
+            inflight_.clear();
+        }
+    } catch (const std::exception& e) {
+        log::debug("c2s", remote_address(), ": write failed: ", e.what());
+        outbuf_.clear();
+        transport_->close();
+    }
+    // Idle sessions should not keep a large buffer from one burst.
+    if (inflight_.capacity() > 16384) std::string().swap(inflight_);
+    writing_ = false;
+    write_done_.cancel();
+}
+
+asio::awaitable<void> c2s_session::flush() {
+    while (writing_) {
+        boost::system::error_code ec;
+        write_done_.expires_at(asio::steady_timer::time_point::max());
+        co_await write_done_.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+}
+
+void c2s_session::fail(xml::stream_condition condition, std::string text) {
+    if (state_ == stream_state::closing) return;
+    // RFC 6120 §4.9.1.1: a stream error is sent inside a stream, so open one first
+    // if the peer's header never got an answer.
+    if (!header_sent_) {
+        xml::stream_header h;
+        h.from = host_.empty() ? ctx_.config.hosts.front() : host_;
+        queue(xml::open_stream(h));
+        header_sent_ = true;
+    }
+    queue(*xml::stream_error_element(condition, text));
+    queue(xml::close_stream);
+    state_ = stream_state::closing;
+    parser_.stop();
+    asio::co_spawn(io_, [self = shared_from_this()] { return self->close_after_flush(); },
+                   asio::detached);
+}
+
+void c2s_session::close_stream() {
+    // RFC 6120 §4.4: answer the peer's closing tag with ours, then close.
+    if (state_ == stream_state::closing) return;
+    if (!header_sent_) {
+        xml::stream_header h;
+        h.from = host_.empty() ? ctx_.config.hosts.front() : host_;
+        queue(xml::open_stream(h));
+        header_sent_ = true;
+    }
+    queue(xml::close_stream);
+    state_ = stream_state::closing;
+    parser_.stop();
+    asio::co_spawn(io_, [self = shared_from_this()] { return self->close_after_flush(); },
+                   asio::detached);
+}
+
+asio::awaitable<void> c2s_session::close_after_flush() {
+    co_await flush();
+    transport_->close();
+    finish();
+}
+
+void c2s_session::kick(xml::stream_condition condition, std::string text) {
+    asio::dispatch(io_, [self = shared_from_this(), condition, text = std::move(text)]() mutable {
+        self->fail(condition, std::move(text));
+    });
+}
+
+void c2s_session::deliver(std::shared_ptr<const std::string> bytes) {
+    asio::dispatch(io_, [self = shared_from_this(), bytes = std::move(bytes)] {
+        if (self->state_ != stream_state::closing) self->queue(*bytes);
+    });
+}
+
+void c2s_session::arm_deadline() {
+    deadline_.expires_at(deadline());
+    deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        if (auto self = weak.lock(); self && !ec) self->on_deadline();
+    });
+}
+
+std::chrono::steady_clock::time_point c2s_session::deadline() const {
+    // Until bound, the whole handshake must finish in time from the connect, so a
+    // client trickling bytes cannot hold a half-open stream; afterwards only
+    // silence counts (whitespace keepalives are reads too).
+    if (state_ != stream_state::established)
+        return connected_at_ + ctx_.config.limits.handshake_timeout;
+    return last_read_ + ctx_.config.limits.idle_timeout;
+}
+
+void c2s_session::on_deadline() {
+    if (finished_ || state_ == stream_state::closing) return;
+    if (std::chrono::steady_clock::now() >= deadline()) {
+        log::info("c2s", remote_address(), ": ",
+                  state_ == stream_state::established ? "idle" : "handshake", " timeout");
+        return fail(xml::stream_condition::connection_timeout);
+    }
+    arm_deadline();
+}
+
+void c2s_session::finish() {
+    if (finished_) return;
+    finished_ = true;
+    state_ = stream_state::closing;
+    deadline_.cancel();
+    transport_->close();
+    if (!jid_.empty()) {
+        bool was_available = ctx_.router.sessions().unbind(jid_, this);
+        if (was_available) {
+            // RFC 6121 §4.5.2: the server broadcasts unavailable presence for a
+            // session that ends without sending it.
+            auto p = xml::builder(xml::ns::client, "presence")
+                         .attr("type", "unavailable")
+                         .attr("from", jid_.str())
+                         .done();
+            ctx_.router.route(routed_stanza{p, jid_, {}});
+        }
+        session_closed ev{jid_, was_available};
+        ctx_.events.fire(ev);
+        log::info("c2s", jid_.str(), " disconnected");
+    }
+    ctx_.on_session_end(this);
+}
+
+}  // namespace server

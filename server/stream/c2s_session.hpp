@@ -1,0 +1,124 @@
+// One client connection: bytes from the transport go through the XML stream
+// parser into the RFC 6120 state machine, and accepted stanzas go to the router.
+// A session lives on one io_context thread; other threads reach it only through
+// the endpoint interface, which posts to that thread.
+#pragma once
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "sasl/authenticator.hpp"
+#include "server/net/transport.hpp"
+#include "server/router/endpoint.hpp"
+#include "server/stream/stream_context.hpp"
+#include "xml/jid.hpp"
+#include "xml/stream_parser.hpp"
+
+namespace server {
+
+enum class stream_state {
+    wait_for_stream,  // expecting a stream header (initially and after each restart)
+    negotiating,      // header received: STARTTLS / SASL / bind as the features said
+    established,      // resource bound: stanzas flow
+    closing,          // </stream:stream> or a stream error sent; no more input handled
+};
+
+class c2s_session final : public endpoint, public std::enable_shared_from_this<c2s_session> {
+public:
+    c2s_session(stream_context& ctx, asio::io_context& io, std::unique_ptr<tcp_transport> t,
+                bool direct_tls);
+    ~c2s_session() override;
+
+    void start();
+
+    // endpoint (any thread)
+    void deliver(std::shared_ptr<const std::string> bytes) override;
+    void kick(xml::stream_condition condition, std::string text) override;
+
+    const xml::jid& bound_jid() const { return jid_; }
+    std::string remote_address() const { return transport_->remote_address(); }
+
+private:
+    struct open_event {
+        std::shared_ptr<const xml::element> header;
+    };
+    struct close_event {};
+    struct error_event {
+        xml::parse_error err;
+        std::string detail;
+    };
+    using parser_event = std::variant<open_event, xml::element_ptr, close_event, error_event>;
+
+    // c2s_session.cpp: lifecycle, reading, writing, timeouts
+    asio::awaitable<void> run();
+    asio::awaitable<void> process(const parser_event& ev);
+    xml::parser_events parser_callbacks();
+    void queue(std::string_view bytes);
+    void queue(const xml::element& el);
+    asio::awaitable<void> writer();
+    asio::awaitable<void> flush();
+    void fail(xml::stream_condition condition, std::string text = {});
+    void close_stream();
+    asio::awaitable<void> close_after_flush();
+    void arm_deadline();
+    std::chrono::steady_clock::time_point deadline() const;
+    void on_deadline();
+    void finish();
+
+    // c2s_negotiation.cpp: RFC 6120 §4-7
+    void on_stream_open(const xml::element& header);
+    void send_features();
+    asio::awaitable<void> negotiate(const xml::element_ptr& el);
+    asio::awaitable<void> start_tls();
+    asio::awaitable<void> sasl_auth(const xml::element& auth);
+    asio::awaitable<void> sasl_response(const xml::element& response);
+    asio::awaitable<void> sasl_outcome(const sasl::step_result& r);
+    void sasl_failure(std::string_view condition, std::string_view text = {});
+    void bind_resource(const xml::element_ptr& iq);
+    sasl::exchange& sasl_exchange();
+
+    // c2s_stanzas.cpp: RFC 6120 §8, RFC 6121 presence bookkeeping
+    void handle_stanza(const xml::element_ptr& el);
+    void track_own_presence(const xml::element_ptr& stamped);
+    void stanza_error(const xml::element_ptr& el, xml::error_condition c, std::string text = {});
+
+    stream_context& ctx_;
+    asio::io_context& io_;
+    std::unique_ptr<tcp_transport> transport_;
+    xml::stream_parser parser_;
+    std::deque<parser_event> inbox_;
+    stream_state state_ = stream_state::wait_for_stream;
+    bool direct_tls_;
+    bool header_sent_ = false;
+    bool authenticated_ = false;
+    bool available_ = false;
+    bool finished_ = false;
+
+    std::string host_;     // the served domain this stream is for
+    std::string user_;     // authenticated localpart
+    xml::jid jid_;         // bound full JID
+    std::string stream_id_;
+    std::unique_ptr<sasl::exchange> sasl_;
+    unsigned sasl_failures_ = 0;
+
+    std::string outbuf_;    // queued bytes, written in one go (coalesced)
+    std::string inflight_;  // bytes being written
+    bool writing_ = false;
+    asio::steady_timer write_done_;
+
+    std::chrono::steady_clock::time_point connected_at_;
+    std::chrono::steady_clock::time_point last_read_;
+    asio::steady_timer deadline_;
+};
+
+}  // namespace server

@@ -1,0 +1,47 @@
+#include "xml/stanza.hpp"
+
+#include "xml/builder.hpp"
+#include "xml/namespaces.hpp"
+
+namespace xml {
+
+stanza_kind stanza::kind() const {
+    if (el_->ns() != ns::client && el_->ns() != ns::server) return stanza_kind::other;
+    const auto& n = el_->local_name();
+    if (n == "message") return stanza_kind::message;
+    if (n == "presence") return stanza_kind::presence;
+    if (n == "iq") return stanza_kind::iq;
+    return stanza_kind::other;
+}
+
+element_ptr stanza::with_addresses(std::string_view from, std::string_view to) const {
+    builder b(*el_);
+    if (from.empty()) b.remove_attr("from");
+    else b.attr("from", from);
+    if (to.empty()) b.remove_attr("to");
+    else b.attr("to", to);
+    return b.done();
+}
+
+element_ptr stanza::error_reply(const stanza_error& err) const {
+    builder b(*el_);
+    auto from = std::string(from_attr());
+    auto to = std::string(to_attr());
+    b.remove_attr("from").remove_attr("to");
+    if (!to.empty()) b.attr("from", to);
+    if (!from.empty()) b.attr("to", from);
+    b.attr("type", "error");
+    b.child(to_element(err));
+    return b.done();
+}
+
+element_ptr stanza::iq_result(element_ptr payload) const {
+    builder b(el_->ns(), "iq");
+    b.attr("type", "result").attr("id", id());
+    if (auto to = to_attr(); !to.empty()) b.attr("from", to);
+    if (auto from = from_attr(); !from.empty()) b.attr("to", from);
+    if (payload) b.child(std::move(payload));
+    return b.done();
+}
+
+}  // namespace xml
