@@ -26,6 +26,9 @@ xml::parser_limits limits_from(const config& cfg) {
     return l;
 }
 
+// How long a closing stream may take to write its last bytes.
+constexpr auto close_grace = std::chrono::seconds(5);
+
 xml::stream_condition condition_for(xml::parse_error e) {
     switch (e) {
         case xml::parse_error::restricted_xml: return xml::stream_condition::restricted_xml;
@@ -88,6 +91,9 @@ asio::awaitable<void> c2s_session::run() {
             }
             inbox_.clear();
         }
+        // Closing: close_after_flush() ends the connection once the last bytes
+        // (a stream error, our closing tag) are written.
+        co_return;
     } catch (const std::exception& e) {
         log::debug("c2s", remote_address(), ": connection ended: ", e.what());
     }
@@ -157,6 +163,8 @@ asio::awaitable<void> c2s_session::flush() {
 
 void c2s_session::fail(xml::stream_condition condition, std::string text) {
     if (state_ == stream_state::closing) return;
+    log::info("c2s", jid_.empty() ? remote_address() : jid_.str(), ": stream error <",
+              xml::to_string(condition), "/>", text.empty() ? "" : ": ", text);
     // RFC 6120 §4.9.1.1: a stream error is sent inside a stream, so open one first
     // if the peer's header never got an answer.
     if (!header_sent_) {
@@ -167,10 +175,7 @@ void c2s_session::fail(xml::stream_condition condition, std::string text) {
     }
     queue(*xml::stream_error_element(condition, text));
     queue(xml::close_stream);
-    state_ = stream_state::closing;
-    parser_.stop();
-    asio::co_spawn(io_, [self = shared_from_this()] { return self->close_after_flush(); },
-                   asio::detached);
+    begin_closing();
 }
 
 void c2s_session::close_stream() {
@@ -183,8 +188,15 @@ void c2s_session::close_stream() {
         header_sent_ = true;
     }
     queue(xml::close_stream);
+    begin_closing();
+}
+
+void c2s_session::begin_closing() {
     state_ = stream_state::closing;
+    closing_at_ = std::chrono::steady_clock::now();
     parser_.stop();
+    deadline_.cancel();
+    arm_deadline();
     asio::co_spawn(io_, [self = shared_from_this()] { return self->close_after_flush(); },
                    asio::detached);
 }
@@ -215,6 +227,8 @@ void c2s_session::arm_deadline() {
 }
 
 std::chrono::steady_clock::time_point c2s_session::deadline() const {
+    // Closing: a peer that stops reading must not hold the connection open.
+    if (state_ == stream_state::closing) return closing_at_ + close_grace;
     // Until bound, the whole handshake must finish in time from the connect, so a
     // client trickling bytes cannot hold a half-open stream; afterwards only
     // silence counts (whitespace keepalives are reads too).
@@ -224,7 +238,12 @@ std::chrono::steady_clock::time_point c2s_session::deadline() const {
 }
 
 void c2s_session::on_deadline() {
-    if (finished_ || state_ == stream_state::closing) return;
+    if (finished_) return;
+    if (state_ == stream_state::closing) {
+        if (std::chrono::steady_clock::now() < deadline()) return arm_deadline();
+        log::debug("c2s", remote_address(), ": peer did not read the end of the stream; closing");
+        return transport_->close();  // fails the pending write; close_after_flush finishes
+    }
     if (std::chrono::steady_clock::now() >= deadline()) {
         log::info("c2s", remote_address(), ": ",
                   state_ == stream_state::established ? "idle" : "handshake", " timeout");

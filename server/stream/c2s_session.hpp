@@ -69,6 +69,7 @@ private:
     asio::awaitable<void> flush();
     void fail(xml::stream_condition condition, std::string text = {});
     void close_stream();
+    void begin_closing();
     asio::awaitable<void> close_after_flush();
     void arm_deadline();
     std::chrono::steady_clock::time_point deadline() const;
@@ -117,6 +118,7 @@ private:
     asio::steady_timer write_done_;
 
     std::chrono::steady_clock::time_point connected_at_;
+    std::chrono::steady_clock::time_point closing_at_;
     std::chrono::steady_clock::time_point last_read_;
     asio::steady_timer deadline_;
 };

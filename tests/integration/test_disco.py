@@ -1,0 +1,58 @@
+"""Server modules over the wire: XEP-0030, XEP-0199, XEP-0092, XEP-0202, and the
+service-unavailable answer for everything nobody handles."""
+
+import unittest
+
+from slixmpp.exceptions import IqError
+
+from parley_harness import ServerTestCase
+
+
+class ServerModules(ServerTestCase):
+    async def test_disco_info_lists_module_features(self):
+        c = await self.client("alice@localhost/disco")
+        info = await c["xep_0030"].get_info(jid="localhost", timeout=5)
+        features = set(info["disco_info"]["features"])
+        for ns in ("urn:xmpp:ping", "jabber:iq:version", "urn:xmpp:time",
+                   "http://jabber.org/protocol/disco#info", "http://jabber.org/protocol/disco#items"):
+            self.assertIn(ns, features)
+        identities = {(i[0], i[1]) for i in info["disco_info"]["identities"]}
+        self.assertIn(("server", "im"), identities)
+
+    async def test_disco_items_is_empty(self):
+        c = await self.client("alice@localhost/items")
+        items = await c["xep_0030"].get_items(jid="localhost", timeout=5)
+        self.assertEqual(list(items["disco_items"]["items"]), [])
+
+    async def test_ping(self):
+        c = await self.client("alice@localhost/ping")
+        rtt = await c["xep_0199"].ping("localhost", timeout=5)
+        self.assertGreaterEqual(rtt, 0)
+
+    async def test_version(self):
+        c = await self.client("alice@localhost/version")
+        v = await c["xep_0092"].get_version("localhost", timeout=5)
+        self.assertEqual(v["software_version"]["name"], "Parley")
+        self.assertTrue(v["software_version"]["version"])
+        self.assertEqual(v["software_version"]["os"], "")  # not disclosed by default
+
+    async def test_entity_time(self):
+        c = await self.client("alice@localhost/time")
+        iq = c.make_iq_get(queryxmlns=None, ito="localhost")
+        from slixmpp.xmlstream import ET
+        iq.append(ET.Element("{urn:xmpp:time}time"))
+        result = await iq.send(timeout=5)
+        utc = result.xml.find("{urn:xmpp:time}time/{urn:xmpp:time}utc")
+        self.assertIsNotNone(utc)
+        self.assertRegex(utc.text, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+    async def test_unknown_namespace_gets_service_unavailable(self):
+        c = await self.client("alice@localhost/unknown")
+        iq = c.make_iq_get(queryxmlns="urn:example:nothing", ito="localhost")
+        with self.assertRaises(IqError) as ctx:
+            await iq.send(timeout=5)
+        self.assertEqual(ctx.exception.iq["error"]["condition"], "service-unavailable")
+
+
+if __name__ == "__main__":
+    unittest.main()

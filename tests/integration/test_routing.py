@@ -1,0 +1,83 @@
+"""RFC 6121 §8.5 delivery between real clients."""
+
+import asyncio
+import unittest
+
+from slixmpp.exceptions import IqError
+
+from parley_harness import ServerTestCase
+
+
+class Routing(ServerTestCase):
+    users = {"alice": "secret", "bob": "secret", "carol": "secret", "dave": "secret"}
+
+    async def test_message_between_two_accounts(self):
+        alice = await self.client("alice@localhost/a1")
+        bob = await self.client("bob@localhost/b1")
+        alice.send_message(mto="bob@localhost/b1", mbody="hello bob", mtype="chat")
+        m = await bob.next_message()
+        self.assertEqual(m["body"], "hello bob")
+        self.assertEqual(str(m["from"]), "alice@localhost/a1")
+        self.assertEqual(m["type"], "chat")
+
+    async def test_message_between_two_resources_of_one_account(self):
+        phone = await self.client("carol@localhost/phone")
+        laptop = await self.client("carol@localhost/laptop")
+        phone.send_message(mto="carol@localhost/laptop", mbody="note to self", mtype="chat")
+        m = await laptop.next_message()
+        self.assertEqual(m["body"], "note to self")
+        self.assertEqual(str(m["from"]), "carol@localhost/phone")
+
+    async def test_bare_jid_message_reaches_non_negative_priorities(self):
+        sender = await self.client("alice@localhost/sender")
+        high1 = await self.client("dave@localhost/p5a", priority=5)
+        high2 = await self.client("dave@localhost/p5b", priority=5)
+        low = await self.client("dave@localhost/neg", priority=-1)
+        # Presence is processed in order: a ping round trip from each makes sure the
+        # server has seen it before the message is sent.
+        for c in (high1, high2, low):
+            await c["xep_0199"].send_ping("localhost", timeout=5)
+        sender.send_message(mto="dave@localhost", mbody="to all", mtype="chat")
+        self.assertEqual((await high1.next_message())["body"], "to all")
+        self.assertEqual((await high2.next_message())["body"], "to all")
+        # A directed marker message proves the negative-priority resource's queue
+        # holds nothing before it.
+        sender.send_message(mto="dave@localhost/neg", mbody="marker", mtype="chat")
+        self.assertEqual((await low.next_message())["body"], "marker")
+
+    async def test_message_to_account_without_resources_bounces(self):
+        alice = await self.client("alice@localhost/bounce")
+        alice.send_message(mto="bob@localhost", mbody="anyone?", mtype="chat")
+        m = await alice.next_message()
+        self.assertEqual(m["type"], "error")
+        self.assertEqual(m["error"]["condition"], "service-unavailable")
+        self.assertEqual(str(m["from"]), "bob@localhost")
+
+    async def test_message_to_unknown_account_bounces(self):
+        alice = await self.client("alice@localhost/unknown")
+        alice.send_message(mto="nobody@localhost", mbody="hello?", mtype="chat")
+        m = await alice.next_message()
+        self.assertEqual(m["type"], "error")
+        self.assertEqual(m["error"]["condition"], "service-unavailable")
+
+    async def test_iq_to_offline_full_jid_gets_service_unavailable(self):
+        alice = await self.client("alice@localhost/iq")
+        with self.assertRaises(IqError) as ctx:
+            await alice["xep_0199"].send_ping("bob@localhost/offline", timeout=5)
+        self.assertEqual(ctx.exception.iq["error"]["condition"], "service-unavailable")
+
+    async def test_message_to_remote_domain_gets_remote_server_not_found(self):
+        alice = await self.client("alice@localhost/remote")
+        alice.send_message(mto="juliet@example.net", mbody="hi", mtype="chat")
+        m = await alice.next_message()
+        self.assertEqual(m["error"]["condition"], "remote-server-not-found")
+
+    async def test_connected_users_lists_bound_sessions(self):
+        await self.client("carol@localhost/listed")
+        code, out, _ = self.server.ctl("connected_users")
+        self.assertEqual(code, 0)
+        self.assertIn("carol@localhost/listed", out.split())
+
+
+if __name__ == "__main__":
+    unittest.main()
