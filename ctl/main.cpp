@@ -45,7 +45,8 @@ std::optional<reply> ask_server(const std::string& path, const std::string& comm
                                 const std::vector<std::string>& args) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return reply{exit_code::failed, "socket path too long"};
+    if (path.size() >= sizeof addr.sun_path)
+        return reply{exit_code::failed, "socket path too long"};
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return reply{exit_code::failed, std::string("socket: ") + std::strerror(errno)};
@@ -84,9 +85,9 @@ reply run_offline(const server::config& cfg, const std::string& command,
             if (!std::filesystem::exists(cfg.data_dir))
                 std::filesystem::create_directories(cfg.data_dir);
             auto opened = storage::database::open(cfg.database_path());
-            if (!opened) return done({exit_code::failed, "cannot open database " +
-                                                             cfg.database_path() + ": " +
-                                                             opened.error().message});
+            if (!opened)
+                return done({exit_code::failed, "cannot open database " + cfg.database_path() +
+                                                    ": " + opened.error().message});
             db = std::move(opened.value());
         }
         done(job(*db));
@@ -151,6 +152,7 @@ int main(int argc, char** argv) {
         r = run_offline(cfg, command, args);
     }
     auto& out = r->code == exit_code::ok ? std::cout : std::cerr;
-    if (!r->output.empty()) out << (r->code == exit_code::ok ? "" : "parleyctl: ") << r->output << "\n";
+    if (!r->output.empty())
+        out << (r->code == exit_code::ok ? "" : "parleyctl: ") << r->output << "\n";
     return r->code;
 }

@@ -11,8 +11,13 @@ namespace {
 
 // Strongest first (RFC 7677 §4 / XEP-0474 practice: prefer channel binding).
 constexpr const char* preference[] = {
-    "SCRAM-SHA-512-PLUS", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-512",
-    "SCRAM-SHA-256",      "SCRAM-SHA-1",        "PLAIN",
+    "SCRAM-SHA-512-PLUS",
+    "SCRAM-SHA-256-PLUS",
+    "SCRAM-SHA-1-PLUS",
+    "SCRAM-SHA-512",
+    "SCRAM-SHA-256",
+    "SCRAM-SHA-1",
+    "PLAIN",
 };
 
 int getopt(void*, const char*, const char* option, const char** result, unsigned* len) {
@@ -21,22 +26,25 @@ int getopt(void*, const char*, const char* option, const char** result, unsigned
     if (std::strcmp(option, "auxprop_plugin") == 0) value = detail::plugin_name;
     // Nothing but what we configure: no DIGEST-MD5, CRAM-MD5, LOGIN, NTLM, ANONYMOUS.
     else if (std::strcmp(option, "mech_list") == 0)
-        value = "SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS "
-                "SCRAM-SHA-512 SCRAM-SHA-512-PLUS PLAIN";
-    else if (std::strcmp(option, "log_level") == 0) value = "1";
+        value =
+            "SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS "
+            "SCRAM-SHA-512 SCRAM-SHA-512-PLUS PLAIN";
+    else if (std::strcmp(option, "log_level") == 0)
+        value = "1";
     if (!value) return SASL_FAIL;
     *result = value;
     if (len) *len = unsigned(std::strlen(value));
     return SASL_OK;
 }
 
-int log_nowhere(void*, int, const char*) { return SASL_OK; }
+int log_nowhere(void*, int, const char*) {
+    return SASL_OK;
+}
 
 // The authorization identity, when the client sends one, must be the account
 // itself (RFC 6120 §6.3.8): as a localpart or as the bare JID.
-int proxy_policy(sasl_conn_t* conn, void*, const char* requested, unsigned rlen,
-                 const char* auth, unsigned alen, const char* def_realm, unsigned,
-                 struct propctx*) {
+int proxy_policy(sasl_conn_t* conn, void*, const char* requested, unsigned rlen, const char* auth,
+                 unsigned alen, const char* def_realm, unsigned, struct propctx*) {
     std::string authz(requested ? std::string_view(requested, rlen) : "");
     std::string authn(auth ? std::string_view(auth, alen) : "");
     std::string user, realm;
@@ -61,7 +69,9 @@ sasl_callback_t global_callbacks[] = {
     {SASL_CB_LIST_END, nullptr, nullptr},
 };
 
-bool is_scram(std::string_view mech) { return mech.starts_with("SCRAM-"); }
+bool is_scram(std::string_view mech) {
+    return mech.starts_with("SCRAM-");
+}
 
 // RFC 4422 §3.1: 1-20 characters of A-Z, 0-9, '-' and '_'.
 bool valid_mechanism_name(std::string_view m) {
@@ -81,7 +91,9 @@ std::optional<std::string> initialize(credential_source source) {
         rc = sasl_auxprop_add_plugin(detail::plugin_name, &detail::auxprop_init);
         if (rc == SASL_OK) rc = sasl_server_init(global_callbacks, "parley");
     });
-    if (rc != SASL_OK) return std::string("cyrus-sasl initialisation failed: ") + sasl_errstring(rc, nullptr, nullptr);
+    if (rc != SASL_OK)
+        return std::string("cyrus-sasl initialisation failed: ") +
+               sasl_errstring(rc, nullptr, nullptr);
     return std::nullopt;
 }
 
@@ -117,8 +129,12 @@ struct exchange::impl {
     step_result outcome(int rc, const char* out, unsigned outlen) {
         ++steps;
         if (rc == SASL_CONTINUE)
-            return {step_result::status::challenge, std::string(out ? out : "", outlen),
-                    failure::not_authorized, {}, {}, {}};
+            return {step_result::status::challenge,
+                    std::string(out ? out : "", outlen),
+                    failure::not_authorized,
+                    {},
+                    {},
+                    {}};
         if (rc == SASL_OK) return success(out, outlen);
         auto r = failed(rc);
         if (const char* d = sasl_errdetail(conn)) r.detail = d;
@@ -127,13 +143,18 @@ struct exchange::impl {
 
     step_result failed(int rc) {
         switch (rc) {
-            case SASL_NOMECH: return fail(failure::invalid_mechanism);
-            case SASL_ENCRYPT: return fail(failure::encryption_required);
-            case SASL_TOOWEAK: return fail(failure::mechanism_too_weak);
-            case SASL_NOAUTHZ: return fail(failure::invalid_authzid);
+            case SASL_NOMECH:
+                return fail(failure::invalid_mechanism);
+            case SASL_ENCRYPT:
+                return fail(failure::encryption_required);
+            case SASL_TOOWEAK:
+                return fail(failure::mechanism_too_weak);
+            case SASL_NOAUTHZ:
+                return fail(failure::invalid_authzid);
             case SASL_NOUSER:
             case SASL_BADAUTH:
-            case SASL_NOVERIFY: return fail(failure::not_authorized);
+            case SASL_NOVERIFY:
+                return fail(failure::not_authorized);
             case SASL_BADPROT:
             case SASL_BADPARAM:
                 // Cyrus's SCRAM reports a wrong proof (and a channel-binding
@@ -153,8 +174,12 @@ struct exchange::impl {
         std::string user, user_realm;
         detail::split_user(static_cast<const char*>(authn), realm, user, user_realm);
         if (user.empty() || user_realm != realm) return fail(failure::not_authorized);
-        step_result r{step_result::status::success, std::string(out ? out : "", outlen),
-                      failure::not_authorized, {}, user, {}};
+        step_result r{step_result::status::success,
+                      std::string(out ? out : "", outlen),
+                      failure::not_authorized,
+                      {},
+                      user,
+                      {}};
         return r;
     }
 };
@@ -186,15 +211,16 @@ exchange::exchange(std::string realm, tls_info tls, std::vector<std::string> all
     if (!impl_->tls.bindings.empty()) impl_->use_binding(impl_->tls.bindings.front());
 
     const char* list = nullptr;
-    if (sasl_listmech(impl_->conn, nullptr, "", " ", "", &list, nullptr, nullptr) == SASL_OK && list) {
+    if (sasl_listmech(impl_->conn, nullptr, "", " ", "", &list, nullptr, nullptr) == SASL_OK &&
+        list) {
         std::string available = std::string(" ") + list + " ";
         for (const char* m : preference) {
             if (available.find(std::string(" ") + m + " ") == std::string::npos) continue;
             std::string_view name(m);
             if (name == "PLAIN" && !impl_->tls.secure) continue;
             if (name.ends_with("-PLUS") && impl_->tls.bindings.empty()) continue;
-            if (!impl_->allowed.empty() &&
-                std::find(impl_->allowed.begin(), impl_->allowed.end(), name) == impl_->allowed.end())
+            if (!impl_->allowed.empty() && std::find(impl_->allowed.begin(), impl_->allowed.end(),
+                                                     name) == impl_->allowed.end())
                 continue;
             impl_->offered.emplace_back(name);
         }
@@ -210,7 +236,9 @@ exchange::exchange(std::string realm, tls_info tls, std::vector<std::string> all
 
 exchange::~exchange() = default;
 
-std::vector<std::string> exchange::mechanisms() const { return impl_->offered; }
+std::vector<std::string> exchange::mechanisms() const {
+    return impl_->offered;
+}
 
 std::vector<std::string> exchange::channel_binding_types() const {
     std::vector<std::string> out;
@@ -219,7 +247,8 @@ std::vector<std::string> exchange::channel_binding_types() const {
     return out;
 }
 
-step_result exchange::start(std::string_view mechanism, std::string_view initial, bool has_initial) {
+step_result exchange::start(std::string_view mechanism, std::string_view initial,
+                            bool has_initial) {
     auto& s = *impl_;
     if (!s.conn) return s.fail(failure::temporary_auth_failure, "SASL unavailable");
     if (s.started) return s.fail(failure::malformed_request, "authentication already started");
@@ -251,7 +280,8 @@ step_result exchange::start(std::string_view mechanism, std::string_view initial
 
 step_result exchange::step(std::string_view response) {
     auto& s = *impl_;
-    if (!s.started || !s.conn) return s.fail(failure::malformed_request, "no authentication in progress");
+    if (!s.started || !s.conn)
+        return s.fail(failure::malformed_request, "no authentication in progress");
     const char* out = nullptr;
     unsigned outlen = 0;
     int rc = sasl_server_step(s.conn, response.data(), unsigned(response.size()), &out, &outlen);

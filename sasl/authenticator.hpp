@@ -19,8 +19,16 @@ namespace sasl {
 
 // RFC 6120 §6.5 failure conditions.
 enum class failure {
-    aborted, account_disabled, credentials_expired, encryption_required, incorrect_encoding,
-    invalid_authzid, invalid_mechanism, malformed_request, mechanism_too_weak, not_authorized,
+    aborted,
+    account_disabled,
+    credentials_expired,
+    encryption_required,
+    incorrect_encoding,
+    invalid_authzid,
+    invalid_mechanism,
+    malformed_request,
+    mechanism_too_weak,
+    not_authorized,
     temporary_auth_failure,
 };
 std::string_view to_string(failure f);
@@ -30,8 +38,8 @@ std::string_view to_string(failure f);
 using credential_lookup = std::function<std::optional<std::string>(
     std::string_view user, std::string_view realm, std::string_view scram_mechanism)>;
 // Checks a plaintext password (PLAIN). False when wrong or no such user.
-using password_check = std::function<bool(std::string_view user, std::string_view realm,
-                                          std::string_view password)>;
+using password_check =
+    std::function<bool(std::string_view user, std::string_view realm, std::string_view password)>;
 
 struct credential_source {
     credential_lookup lookup;
@@ -66,7 +74,7 @@ struct step_result {
 
 // One SASL negotiation on one stream.
 class exchange {
-public:
+  public:
     // `realm` is the served domain; `allowed` the configured mechanisms (empty = all).
     exchange(std::string realm, tls_info tls, std::vector<std::string> allowed);
     ~exchange();
@@ -84,7 +92,7 @@ public:
     // <response>data</response>
     step_result step(std::string_view response);
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

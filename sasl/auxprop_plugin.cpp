@@ -68,8 +68,7 @@ sasl_auxprop_plug_t plugin = {
     0,        // spare
     nullptr,  // glob_context
     nullptr,  // auxprop_free
-    lookup,
-    const_cast<char*>(plugin_name),
+    lookup,  const_cast<char*>(plugin_name),
     nullptr,  // auxprop_store: accounts are written by parleyctl, not through cyrus
 };
 
@@ -80,7 +79,9 @@ void set_credential_source(credential_source source) {
     RAND_bytes(g_decoy_key, sizeof g_decoy_key);
 }
 
-const credential_source& source() { return g_source; }
+const credential_source& source() {
+    return g_source;
+}
 
 void split_user(std::string_view in, std::string_view fallback_realm, std::string& user,
                 std::string& realm) {
@@ -94,8 +95,8 @@ void split_user(std::string_view in, std::string_view fallback_realm, std::strin
     }
 }
 
-int auxprop_init(const sasl_utils_t*, int max_version, int* out_version,
-                 sasl_auxprop_plug_t** plug, const char*) {
+int auxprop_init(const sasl_utils_t*, int max_version, int* out_version, sasl_auxprop_plug_t** plug,
+                 const char*) {
     if (max_version < SASL_AUXPROP_PLUG_VERSION) return SASL_BADVERS;
     *out_version = SASL_AUXPROP_PLUG_VERSION;
     *plug = &plugin;
@@ -107,8 +108,8 @@ int checkpass(sasl_conn_t* conn, void*, const char* user_in, const char* pass, u
     const void* realm_prop = nullptr;
     sasl_getprop(conn, SASL_DEFUSERREALM, &realm_prop);
     std::string user, realm;
-    split_user(user_in ? user_in : "", realm_prop ? static_cast<const char*>(realm_prop) : "",
-               user, realm);
+    split_user(user_in ? user_in : "", realm_prop ? static_cast<const char*>(realm_prop) : "", user,
+               realm);
     if (!g_source.check) return SASL_FAIL;
     return g_source.check(user, realm, std::string_view(pass, passlen)) ? SASL_OK : SASL_BADAUTH;
 }

@@ -21,7 +21,9 @@ struct config_error {
     std::string message;
 };
 
-int line_of(const YAML::Node& n) { return n.Mark().line + 1; }
+int line_of(const YAML::Node& n) {
+    return n.Mark().line + 1;
+}
 
 [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) {
     throw config_error{line_of(n), msg};
@@ -37,7 +39,8 @@ void require_map(const YAML::Node& n, const std::string& path) {
     if (!n.IsMap()) fail(n, path + ": expected a map of keys");
 }
 
-void check_keys(const YAML::Node& n, const std::string& path, const std::vector<std::string>& known) {
+void check_keys(const YAML::Node& n, const std::string& path,
+                const std::vector<std::string>& known) {
     require_map(n, path.empty() ? "top level" : path);
     for (const auto& kv : n) {
         auto key = kv.first.as<std::string>();
@@ -87,7 +90,8 @@ std::string host_name(const YAML::Node& n, const std::string& path) {
     auto h = scalar(n, path);
     if (!h.empty() && h.back() == '.') h.pop_back();
     for (auto& c : h) c = char(std::tolower(static_cast<unsigned char>(c)));
-    bool ok = !h.empty() && h.size() <= 1023 && h.front() != '.' && h.find("..") == std::string::npos;
+    bool ok =
+        !h.empty() && h.size() <= 1023 && h.front() != '.' && h.find("..") == std::string::npos;
     for (char c : h)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) ok = false;
     if (!ok) fail(n, path + ": '" + n.Scalar() + "' is not a valid host name");
@@ -114,15 +118,17 @@ void read_listeners(const YAML::Node& n, config& cfg) {
             unsigned char buf[16];
             if (inet_pton(AF_INET, l.address.c_str(), buf) != 1 &&
                 inet_pton(AF_INET6, l.address.c_str(), buf) != 1)
-                fail(item["address"], path + ".address: expected an IPv4 or IPv6 address, got '" +
-                                          l.address + "'");
+                fail(item["address"],
+                     path + ".address: expected an IPv4 or IPv6 address, got '" + l.address + "'");
         }
         if (item["tls"])
             l.tls = choice<tls_mode>(item["tls"], path + ".tls",
                                      {{"none", tls_mode::none},
                                       {"starttls", tls_mode::starttls},
                                       {"direct", tls_mode::direct}});
-        if (item["kind"]) l.kind = choice<listener_kind>(item["kind"], path + ".kind", {{"c2s", listener_kind::c2s}});
+        if (item["kind"])
+            l.kind =
+                choice<listener_kind>(item["kind"], path + ".kind", {{"c2s", listener_kind::c2s}});
         if (l.name.empty()) l.name = l.tls == tls_mode::direct ? "c2s-tls" : "c2s";
         if (l.port != 0 && !used.insert({l.address, l.port}).second)
             fail(item, path + ": port " + std::to_string(l.port) + " on " + l.address +
@@ -132,18 +138,23 @@ void read_listeners(const YAML::Node& n, config& cfg) {
 }
 
 void read_limits(const YAML::Node& n, limits_config& l) {
-    check_keys(n, "limits", {"max_stanza_bytes", "max_depth", "max_attributes", "handshake_timeout",
-                             "idle_timeout", "max_send_queue_bytes", "max_resources_per_account"});
+    check_keys(n, "limits",
+               {"max_stanza_bytes", "max_depth", "max_attributes", "handshake_timeout",
+                "idle_timeout", "max_send_queue_bytes", "max_resources_per_account"});
     if (n["max_stanza_bytes"])
-        l.max_stanza_bytes = std::size_t(integer(n["max_stanza_bytes"], "limits.max_stanza_bytes", 1024, 64 << 20));
-    if (n["max_depth"]) l.max_depth = std::size_t(integer(n["max_depth"], "limits.max_depth", 4, 1024));
+        l.max_stanza_bytes =
+            std::size_t(integer(n["max_stanza_bytes"], "limits.max_stanza_bytes", 1024, 64 << 20));
+    if (n["max_depth"])
+        l.max_depth = std::size_t(integer(n["max_depth"], "limits.max_depth", 4, 1024));
     if (n["max_attributes"])
-        l.max_attributes = std::size_t(integer(n["max_attributes"], "limits.max_attributes", 4, 1024));
-    if (n["handshake_timeout"]) l.handshake_timeout = seconds(n["handshake_timeout"], "limits.handshake_timeout");
+        l.max_attributes =
+            std::size_t(integer(n["max_attributes"], "limits.max_attributes", 4, 1024));
+    if (n["handshake_timeout"])
+        l.handshake_timeout = seconds(n["handshake_timeout"], "limits.handshake_timeout");
     if (n["idle_timeout"]) l.idle_timeout = seconds(n["idle_timeout"], "limits.idle_timeout");
     if (n["max_send_queue_bytes"])
-        l.max_send_queue_bytes =
-            std::size_t(integer(n["max_send_queue_bytes"], "limits.max_send_queue_bytes", 16384, 1LL << 30));
+        l.max_send_queue_bytes = std::size_t(
+            integer(n["max_send_queue_bytes"], "limits.max_send_queue_bytes", 16384, 1LL << 30));
     if (n["max_resources_per_account"])
         l.max_resources_per_account = std::size_t(
             integer(n["max_resources_per_account"], "limits.max_resources_per_account", 1, 1000));
@@ -152,19 +163,21 @@ void read_limits(const YAML::Node& n, limits_config& l) {
 void read_sasl(const YAML::Node& n, sasl_config& s) {
     check_keys(n, "sasl", {"mechanisms", "scram_iterations", "failures_before_delay"});
     static const std::vector<std::string> known = {
-        "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
+        "SCRAM-SHA-1",   "SCRAM-SHA-1-PLUS",   "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
         "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS", "PLAIN"};
     if (auto m = n["mechanisms"]) {
         if (!m.IsSequence()) fail(m, "sasl.mechanisms: expected a list");
         for (const auto& item : m) {
             auto name = scalar(item, "sasl.mechanisms");
             if (std::find(known.begin(), known.end(), name) == known.end())
-                fail(item, "sasl.mechanisms: unknown mechanism '" + name + "' (expected: " + join(known) + ")");
+                fail(item, "sasl.mechanisms: unknown mechanism '" + name +
+                               "' (expected: " + join(known) + ")");
             s.mechanisms.push_back(name);
         }
     }
     if (n["scram_iterations"])
-        s.scram_iterations = std::uint32_t(integer(n["scram_iterations"], "sasl.scram_iterations", 4096, 1000000));
+        s.scram_iterations =
+            std::uint32_t(integer(n["scram_iterations"], "sasl.scram_iterations", 4096, 1000000));
     if (n["failures_before_delay"])
         s.failures_before_delay =
             unsigned(integer(n["failures_before_delay"], "sasl.failures_before_delay", 0, 1000));
@@ -176,7 +189,8 @@ void read_modules(const YAML::Node& n, config& cfg) {
         auto name = kv.first.as<std::string>();
         if (!known_modules.empty() &&
             std::find(known_modules.begin(), known_modules.end(), name) == known_modules.end())
-            fail(kv.first, "modules: unknown module '" + name + "' (known: " + join(known_modules) + ")");
+            fail(kv.first,
+                 "modules: unknown module '" + name + "' (known: " + join(known_modules) + ")");
         module_config mc;
         mc.line = line_of(kv.first);
         const auto& v = kv.second;
@@ -210,19 +224,24 @@ config build(const YAML::Node& root, const std::string& source, const std::files
         cfg.data_dir = resolve(cfg.data_dir, base);
         return cfg;
     }
-    check_keys(root, "", {"hosts", "data_dir", "log_level", "io_threads", "storage_threads",
-                          "listeners", "tls", "limits", "sasl", "modules", "admin_socket"});
+    check_keys(root, "",
+               {"hosts", "data_dir", "log_level", "io_threads", "storage_threads", "listeners",
+                "tls", "limits", "sasl", "modules", "admin_socket"});
     if (auto h = root["hosts"]) {
-        if (!h.IsSequence() || h.size() == 0) fail(h, "hosts: expected a non-empty list of domains");
+        if (!h.IsSequence() || h.size() == 0)
+            fail(h, "hosts: expected a non-empty list of domains");
         cfg.hosts.clear();
         for (const auto& item : h) cfg.hosts.push_back(host_name(item, "hosts"));
     }
     if (root["data_dir"]) cfg.data_dir = scalar(root["data_dir"], "data_dir");
     if (root["log_level"])
         cfg.log = choice<log_level>(root["log_level"], "log_level",
-                                    {{"debug", log_level::debug}, {"info", log_level::info},
-                                     {"warn", log_level::warn}, {"error", log_level::error}});
-    if (root["io_threads"]) cfg.io_threads = unsigned(integer(root["io_threads"], "io_threads", 0, 256));
+                                    {{"debug", log_level::debug},
+                                     {"info", log_level::info},
+                                     {"warn", log_level::warn},
+                                     {"error", log_level::error}});
+    if (root["io_threads"])
+        cfg.io_threads = unsigned(integer(root["io_threads"], "io_threads", 0, 256));
     if (root["storage_threads"])
         cfg.storage_threads = unsigned(integer(root["storage_threads"], "storage_threads", 1, 64));
     if (root["listeners"]) read_listeners(root["listeners"], cfg);
@@ -255,7 +274,9 @@ std::string config::admin_socket_path() const {
     return (std::filesystem::path(data_dir) / "parleyctl.sock").string();
 }
 
-void set_known_modules(std::vector<std::string> names) { known_modules = std::move(names); }
+void set_known_modules(std::vector<std::string> names) {
+    known_modules = std::move(names);
+}
 
 config_result parse_config(const std::string& yaml_text, const std::string& source_name) {
     auto name = std::filesystem::path(source_name).filename().string();

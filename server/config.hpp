@@ -70,10 +70,10 @@ struct config {
     limits_config limits;
     sasl_config sasl;
     std::map<std::string, module_config> modules;  // name -> options
-    std::string admin_socket;  // default: <data_dir>/parleyctl.sock
-    unsigned io_threads = 0;   // 0 = one per core
+    std::string admin_socket;                      // default: <data_dir>/parleyctl.sock
+    unsigned io_threads = 0;                       // 0 = one per core
     unsigned storage_threads = 2;
-    std::string source;        // file it was read from, for messages
+    std::string source;  // file it was read from, for messages
 
     std::string database_path() const;      // <data_dir>/parley.db
     std::string admin_socket_path() const;  // admin_socket or default

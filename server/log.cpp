@@ -14,10 +14,14 @@ std::atomic<log_level> current{log_level::info};
 
 std::string_view level_name(log_level l) {
     switch (l) {
-        case log_level::debug: return "debug";
-        case log_level::info: return "info ";
-        case log_level::warn: return "warn ";
-        case log_level::error: return "error";
+        case log_level::debug:
+            return "debug";
+        case log_level::info:
+            return "info ";
+        case log_level::warn:
+            return "warn ";
+        case log_level::error:
+            return "error";
     }
     return "?";
 }
@@ -37,9 +41,13 @@ std::string timestamp() {
 
 }  // namespace
 
-void set_level(log_level level) { current = level; }
+void set_level(log_level level) {
+    current = level;
+}
 
-bool enabled(log_level level) { return level >= current.load(std::memory_order_relaxed); }
+bool enabled(log_level level) {
+    return level >= current.load(std::memory_order_relaxed);
+}
 
 void write(log_level level, std::string_view area, std::string_view text) {
     std::string line = timestamp();

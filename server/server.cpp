@@ -69,7 +69,8 @@ std::optional<std::string> xmpp_server::start() {
     fs::create_directories(cfg_.data_dir, ec);
     if (ec) return "cannot create data directory " + cfg_.data_dir + ": " + ec.message();
 
-    unsigned threads = cfg_.io_threads ? cfg_.io_threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads =
+        cfg_.io_threads ? cfg_.io_threads : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < threads; ++i) {
         ios_.push_back(std::make_unique<asio::io_context>(1));
         work_.push_back(asio::make_work_guard(*ios_.back()));
@@ -90,10 +91,10 @@ std::optional<std::string> xmpp_server::start() {
     if (auto err = modules_->start(builtin_modules())) return *err;
 
     throttle_ = std::make_unique<auth_throttle>(cfg_.sasl.failures_before_delay);
-    stream_ctx_ = std::make_unique<stream_context>(stream_context{
-        cfg_, *router_, events_, *storage_, tls_, *throttle_,
-        [this](const std::shared_ptr<c2s_session>& s) { register_session(s); },
-        [this](c2s_session* s) { unregister_session(s); }});
+    stream_ctx_ = std::make_unique<stream_context>(
+        stream_context{cfg_, *router_, events_, *storage_, tls_, *throttle_,
+                       [this](const std::shared_ptr<c2s_session>& s) { register_session(s); },
+                       [this](c2s_session* s) { unregister_session(s); }});
 
     try {
         for (const auto& lc : cfg_.listeners) start_listener(lc);
@@ -145,26 +146,26 @@ asio::io_context& xmpp_server::next_io() {
 void xmpp_server::accept_next(std::size_t index) {
     auto& l = listeners_[index];
     auto& io = next_io();
-    l.acceptor->async_accept(io, [this, index, &io](boost::system::error_code ec,
-                                                    asio::ip::tcp::socket socket) {
-        if (stopping_) return;
-        if (!ec) {
-            auto& lc = listeners_[index].config;
-            auto mode = lc.tls == tls_mode::direct     ? tcp_transport::mode::direct
-                        : lc.tls == tls_mode::starttls ? tcp_transport::mode::starttls
-                                                       : tcp_transport::mode::plain;
-            auto t = std::make_unique<tcp_transport>(std::move(socket), &tls_, mode);
-            std::make_shared<c2s_session>(*stream_ctx_, io, std::move(t),
-                                          mode == tcp_transport::mode::direct)
-                ->start();
-        } else if (ec == asio::error::operation_aborted) {
-            return;
-        } else {
-            // EMFILE and friends: log, and keep accepting rather than stop serving.
-            log::warn("server", "accept failed: ", ec.message());
-        }
-        accept_next(index);
-    });
+    l.acceptor->async_accept(
+        io, [this, index, &io](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+            if (stopping_) return;
+            if (!ec) {
+                auto& lc = listeners_[index].config;
+                auto mode = lc.tls == tls_mode::direct     ? tcp_transport::mode::direct
+                            : lc.tls == tls_mode::starttls ? tcp_transport::mode::starttls
+                                                           : tcp_transport::mode::plain;
+                auto t = std::make_unique<tcp_transport>(std::move(socket), &tls_, mode);
+                std::make_shared<c2s_session>(*stream_ctx_, io, std::move(t),
+                                              mode == tcp_transport::mode::direct)
+                    ->start();
+            } else if (ec == asio::error::operation_aborted) {
+                return;
+            } else {
+                // EMFILE and friends: log, and keep accepting rather than stop serving.
+                log::warn("server", "accept failed: ", ec.message());
+            }
+            accept_next(index);
+        });
 }
 
 void xmpp_server::register_session(const std::shared_ptr<c2s_session>& s) {
@@ -185,7 +186,8 @@ void xmpp_server::fire_account_removed(const std::string& user, const std::strin
 
 void xmpp_server::run() {
     std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < ios_.size(); ++i) threads.emplace_back([this, i] { ios_[i]->run(); });
+    for (std::size_t i = 1; i < ios_.size(); ++i)
+        threads.emplace_back([this, i] { ios_[i]->run(); });
     ios_[0]->run();
     for (auto& t : threads) t.join();
     storage_->join();

@@ -34,7 +34,7 @@ namespace server {
 class c2s_session;
 
 class xmpp_server {
-public:
+  public:
     explicit xmpp_server(config cfg);
     ~xmpp_server();
 
@@ -53,7 +53,7 @@ public:
     std::chrono::steady_clock::time_point started_at() const { return started_at_; }
     void fire_account_removed(const std::string& user, const std::string& host);
 
-private:
+  private:
     void start_listener(const listener_config& lc);
     void accept_next(std::size_t index);
     asio::io_context& next_io();

@@ -14,7 +14,9 @@ thread_local std::unique_ptr<storage::database> thread_db;
 storage_executor::storage_executor(std::string db_path, unsigned threads)
     : path_(std::move(db_path)), pool_(threads == 0 ? 1 : threads) {}
 
-storage_executor::~storage_executor() { join(); }
+storage_executor::~storage_executor() {
+    join();
+}
 
 storage::database& storage_executor::db() {
     if (!thread_db) {

@@ -28,7 +28,7 @@ namespace server {
 namespace asio = boost::asio;
 
 class storage_executor {
-public:
+  public:
     storage_executor(std::string db_path, unsigned threads);
     ~storage_executor();
 
@@ -41,9 +41,8 @@ public:
     void post(F f, const Executor& ex, Done done) {
         asio::post(pool_, [this, f = std::move(f), ex, done = std::move(done)]() mutable {
             auto r = f(db());
-            asio::post(ex, [done = std::move(done), r = std::move(r)]() mutable {
-                done(std::move(r));
-            });
+            asio::post(
+                ex, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
         });
     }
 
@@ -67,7 +66,7 @@ public:
 
     void join();
 
-private:
+  private:
     std::string path_;
     asio::thread_pool pool_;
 };

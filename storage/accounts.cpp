@@ -19,8 +19,12 @@ result<void> write_secrets(database& db, std::string_view user, std::string_view
             "VALUES (?1, ?2, ?3, ?4)");
         if (!st) return st.error();
         auto secret = derive_secret(h, password, iterations);
-        auto r = st.value().bind(1, host).bind(2, user).bind(3, mechanism_name(h))
-                     .bind(4, to_auth_password(secret)).run();
+        auto r = st.value()
+                     .bind(1, host)
+                     .bind(2, user)
+                     .bind(3, mechanism_name(h))
+                     .bind(4, to_auth_password(secret))
+                     .run();
         if (!r) return r;
     }
     return {};
@@ -33,7 +37,8 @@ result<void> accounts::create(std::string_view user, std::string_view host,
     database::transaction tx(db_);
     auto ins = db_.prepare("INSERT INTO accounts (host, username, created_at) VALUES (?1, ?2, ?3)");
     if (!ins) return ins.error();
-    auto r = ins.value().bind(1, host).bind(2, user).bind(3, std::int64_t(std::time(nullptr))).run();
+    auto r =
+        ins.value().bind(1, host).bind(2, user).bind(3, std::int64_t(std::time(nullptr))).run();
     if (!r) {
         if (r.error().code == errc::already_exists)
             return error{errc::already_exists, "account exists"};
@@ -84,7 +89,8 @@ result<std::vector<std::string>> accounts::list(std::string_view host) {
 result<std::optional<scram_secret>> accounts::secret(std::string_view user, std::string_view host,
                                                      scram_hash hash) {
     auto st = db_.prepare(
-        "SELECT auth_password FROM credentials WHERE host = ?1 AND username = ?2 AND mechanism = ?3");
+        "SELECT auth_password FROM credentials WHERE host = ?1 AND username = ?2 AND mechanism = "
+        "?3");
     if (!st) return st.error();
     auto row = st.value().bind(1, host).bind(2, user).bind(3, mechanism_name(hash)).step();
     if (!row) return row.error();

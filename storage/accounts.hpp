@@ -38,7 +38,7 @@ scram_secret derive_secret(scram_hash h, std::string_view password, std::uint32_
 bool verify_password(const scram_secret& s, std::string_view password);
 
 class accounts {
-public:
+  public:
     explicit accounts(database& db) : db_(db) {}
 
     // Usernames and hosts are expected already prepared (nodeprep / nameprep).
@@ -54,7 +54,7 @@ public:
     result<std::optional<scram_secret>> secret(std::string_view user, std::string_view host,
                                                scram_hash hash);
 
-private:
+  private:
     database& db_;
 };
 

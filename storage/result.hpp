@@ -17,7 +17,7 @@ struct error {
 
 template <class T>
 class [[nodiscard]] result {
-public:
+  public:
     result(T value) : v_(std::move(value)) {}
     result(storage::error e) : v_(std::move(e)) {}
     explicit operator bool() const { return v_.index() == 0; }
@@ -27,19 +27,19 @@ public:
     const T* operator->() const { return &value(); }
     const storage::error& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, storage::error> v_;
 };
 
 template <>
 class [[nodiscard]] result<void> {
-public:
+  public:
     result() = default;
     result(storage::error e) : ok_(false), e_(std::move(e)) {}
     explicit operator bool() const { return ok_; }
     const storage::error& error() const { return e_; }
 
-private:
+  private:
     bool ok_ = true;
     storage::error e_;
 };

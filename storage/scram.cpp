@@ -17,9 +17,12 @@ namespace {
 
 const EVP_MD* digest(scram_hash h) {
     switch (h) {
-        case scram_hash::sha1: return EVP_sha1();
-        case scram_hash::sha256: return EVP_sha256();
-        case scram_hash::sha512: return EVP_sha512();
+        case scram_hash::sha1:
+            return EVP_sha1();
+        case scram_hash::sha256:
+            return EVP_sha256();
+        case scram_hash::sha512:
+            return EVP_sha512();
     }
     return EVP_sha256();
 }
@@ -62,9 +65,12 @@ std::optional<std::string> unbase64(std::string_view in) {
 
 std::string_view mechanism_name(scram_hash h) {
     switch (h) {
-        case scram_hash::sha1: return "SCRAM-SHA-1";
-        case scram_hash::sha256: return "SCRAM-SHA-256";
-        case scram_hash::sha512: return "SCRAM-SHA-512";
+        case scram_hash::sha1:
+            return "SCRAM-SHA-1";
+        case scram_hash::sha256:
+            return "SCRAM-SHA-256";
+        case scram_hash::sha512:
+            return "SCRAM-SHA-512";
     }
     return "";
 }
@@ -95,7 +101,8 @@ scram_secret derive_secret(scram_hash h, std::string_view password, std::uint32_
 bool verify_password(const scram_secret& s, std::string_view password) {
     auto candidate = derive_secret(s.hash, password, s.iterations, s.salt);
     return candidate.stored_key.size() == s.stored_key.size() &&
-           CRYPTO_memcmp(candidate.stored_key.data(), s.stored_key.data(), s.stored_key.size()) == 0;
+           CRYPTO_memcmp(candidate.stored_key.data(), s.stored_key.data(), s.stored_key.size()) ==
+               0;
 }
 
 std::string to_auth_password(const scram_secret& s) {
@@ -112,10 +119,14 @@ std::optional<scram_secret> parse_auth_password(std::string_view s) {
     auto info = s.substr(d1 + 1, d2 - d1 - 1);
     auto value = s.substr(d2 + 1);
     scram_secret out;
-    if (mech == "SCRAM-SHA-1") out.hash = scram_hash::sha1;
-    else if (mech == "SCRAM-SHA-256") out.hash = scram_hash::sha256;
-    else if (mech == "SCRAM-SHA-512") out.hash = scram_hash::sha512;
-    else return std::nullopt;
+    if (mech == "SCRAM-SHA-1")
+        out.hash = scram_hash::sha1;
+    else if (mech == "SCRAM-SHA-256")
+        out.hash = scram_hash::sha256;
+    else if (mech == "SCRAM-SHA-512")
+        out.hash = scram_hash::sha512;
+    else
+        return std::nullopt;
     auto c1 = info.find(':');
     auto c2 = value.find(':');
     if (c1 == std::string_view::npos || c2 == std::string_view::npos) return std::nullopt;

@@ -27,9 +27,13 @@ builder& builder::child(element_ptr child) {
     return *this;
 }
 
-builder& builder::child(builder& child) { return this->child(child.done()); }
+builder& builder::child(builder& child) {
+    return this->child(child.done());
+}
 
-builder& builder::child(builder&& child) { return this->child(child.done()); }
+builder& builder::child(builder&& child) {
+    return this->child(child.done());
+}
 
 builder& builder::text(std::string_view text) {
     el_->add_text(text);
@@ -40,6 +44,8 @@ builder& builder::text_child(std::string_view ns, std::string_view name, std::st
     return child(builder(ns, name).text(text));
 }
 
-element_ptr builder::done() { return el_; }
+element_ptr builder::done() {
+    return el_;
+}
 
 }  // namespace xml

@@ -8,7 +8,7 @@
 namespace xml {
 
 class builder {
-public:
+  public:
     builder(std::string_view ns, std::string_view name);
     // Start from a shallow copy of an existing element (children are shared).
     explicit builder(const element& from);
@@ -25,7 +25,7 @@ public:
 
     element_ptr done();
 
-private:
+  private:
     std::shared_ptr<element> el_;
 };
 

@@ -76,7 +76,9 @@ void element::remove_attr(std::string_view name) {
     std::erase_if(attrs_, [&](const attribute& a) { return a.ns.empty() && a.name == name; });
 }
 
-void element::add_child(element_ptr child) { nodes_.push_back({std::move(child), {}}); }
+void element::add_child(element_ptr child) {
+    nodes_.push_back({std::move(child), {}});
+}
 
 void element::add_text(std::string_view text) {
     if (text.empty()) return;

@@ -30,7 +30,7 @@ struct node {
 };
 
 class element {
-public:
+  public:
     element() = default;
     explicit element(qname name) : name_(std::move(name)) {}
     element(std::string_view ns, std::string_view name)
@@ -66,7 +66,7 @@ public:
     std::vector<attribute>& mutable_attributes() { return attrs_; }
     std::vector<node>& mutable_nodes() { return nodes_; }
 
-private:
+  private:
     qname name_;
     std::vector<attribute> attrs_;
     std::vector<node> nodes_;

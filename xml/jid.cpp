@@ -94,11 +94,13 @@ bool is_plain_ascii_domain(std::string_view d) {
 std::optional<std::string> idna_domain(std::string_view d) {
     std::string input(d);
     char* ascii = nullptr;
-    int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(input.c_str()),
-                            reinterpret_cast<uint8_t**>(&ascii), IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    int rc =
+        idn2_lookup_u8(reinterpret_cast<const uint8_t*>(input.c_str()),
+                       reinterpret_cast<uint8_t**>(&ascii), IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     if (rc != IDN2_OK) {
-        rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(input.c_str()),
-                            reinterpret_cast<uint8_t**>(&ascii), IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+        rc =
+            idn2_lookup_u8(reinterpret_cast<const uint8_t*>(input.c_str()),
+                           reinterpret_cast<uint8_t**>(&ascii), IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
     }
     if (rc != IDN2_OK) return std::nullopt;
     std::unique_ptr<char, decltype(&idn2_free)> ascii_owner(ascii, idn2_free);
@@ -143,8 +145,10 @@ std::optional<std::string> nameprep_domain(std::string_view domain) {
     std::string lowered(domain);
     bool ascii = true;
     for (auto& c : lowered) {
-        if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
-        else if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+        if (static_cast<unsigned char>(c) >= 0x80)
+            ascii = false;
+        else if (c >= 'A' && c <= 'Z')
+            c = char(c - 'A' + 'a');
     }
     if (ascii) {
         in_addr a4{};

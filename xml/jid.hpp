@@ -12,7 +12,7 @@
 namespace xml {
 
 class jid {
-public:
+  public:
     jid() = default;  // empty; only useful as a placeholder
 
     // nullopt for anything RFC 7622 rejects (empty parts, over 1023 bytes per
@@ -30,13 +30,13 @@ public:
     bool is_domain() const { return local_.empty() && resource_.empty(); }
     jid bare() const;
     jid with_resource(std::string_view prepared_resource) const;  // resource already prepared
-    std::string str() const;  // local@domain/resource
+    std::string str() const;                                      // local@domain/resource
     std::string bare_str() const;
 
     friend auto operator<=>(const jid&, const jid&) = default;
     friend bool operator==(const jid&, const jid&) = default;
 
-private:
+  private:
     std::string local_;
     std::string domain_;
     std::string resource_;

@@ -16,10 +16,14 @@ stanza_kind stanza::kind() const {
 
 element_ptr stanza::with_addresses(std::string_view from, std::string_view to) const {
     builder b(*el_);
-    if (from.empty()) b.remove_attr("from");
-    else b.attr("from", from);
-    if (to.empty()) b.remove_attr("to");
-    else b.attr("to", to);
+    if (from.empty())
+        b.remove_attr("from");
+    else
+        b.attr("from", from);
+    if (to.empty())
+        b.remove_attr("to");
+    else
+        b.attr("to", to);
     return b.done();
 }
 

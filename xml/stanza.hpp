@@ -13,7 +13,7 @@ namespace xml {
 enum class stanza_kind { message, presence, iq, other };
 
 class stanza {
-public:
+  public:
     explicit stanza(element_ptr el) : el_(std::move(el)) {}
 
     const element_ptr& element() const { return el_; }
@@ -35,7 +35,7 @@ public:
     // An empty IQ result for this IQ (type='result', same id, addresses swapped).
     element_ptr iq_result(element_ptr payload = nullptr) const;
 
-private:
+  private:
     element_ptr el_;
 };
 

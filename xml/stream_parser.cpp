@@ -84,9 +84,7 @@ struct stream_parser::impl {
         if (events.on_error) events.on_error(err, std::move(detail));
     }
 
-    long long event_end() const {
-        return XML_GetCurrentByteIndex(p) + XML_GetCurrentByteCount(p);
-    }
+    long long event_end() const { return XML_GetCurrentByteIndex(p) + XML_GetCurrentByteCount(p); }
 
     static impl& self(void* ud) { return *static_cast<impl*>(ud); }
 

@@ -26,9 +26,9 @@ struct parser_limits {
 };
 
 enum class parse_error {
-    not_well_formed,   // <not-well-formed/>
-    restricted_xml,    // <restricted-xml/>
-    policy_violation,  // <policy-violation/>: a limit was exceeded
+    not_well_formed,       // <not-well-formed/>
+    restricted_xml,        // <restricted-xml/>
+    policy_violation,      // <policy-violation/>: a limit was exceeded
     unsupported_encoding,  // <unsupported-encoding/>: XML declaration names non-UTF-8
 };
 
@@ -46,7 +46,7 @@ struct parser_events {
 };
 
 class stream_parser {
-public:
+  public:
     stream_parser(parser_events events, parser_limits limits = {});
     ~stream_parser();
     stream_parser(const stream_parser&) = delete;
@@ -70,7 +70,7 @@ public:
     // sessions be measured and the caller release memory.
     std::size_t pending_bytes() const;
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

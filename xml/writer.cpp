@@ -8,18 +8,29 @@ namespace {
 void append_escaped(std::string& out, std::string_view s, bool in_attr) {
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
             case '\'':
-                if (in_attr) out += "&apos;";
-                else out += c;
+                if (in_attr)
+                    out += "&apos;";
+                else
+                    out += c;
                 break;
             case '"':
-                if (in_attr) out += "&quot;";
-                else out += c;
+                if (in_attr)
+                    out += "&quot;";
+                else
+                    out += c;
                 break;
-            default: out += c;
+            default:
+                out += c;
         }
     }
 }

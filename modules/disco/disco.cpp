@@ -10,7 +10,7 @@ constexpr std::string_view ns_info = "http://jabber.org/protocol/disco#info";
 constexpr std::string_view ns_items = "http://jabber.org/protocol/disco#items";
 
 class disco final : public server::module {
-public:
+  public:
     void start(server::module_context& ctx) override {
         ctx.add_feature(ns_info);
         ctx.add_feature(ns_items);
@@ -25,11 +25,13 @@ public:
             if (auto node = req.payload().attr("node")) q.attr("node", *node);
             req.reply(q.done());
         };
-        ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_items), "query"}, no_items);
-        ctx.on_iq(server::iq_type::get, server::to_kind::bare, {std::string(ns_items), "query"}, no_items);
+        ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_items), "query"},
+                  no_items);
+        ctx.on_iq(server::iq_type::get, server::to_kind::bare, {std::string(ns_items), "query"},
+                  no_items);
     }
 
-private:
+  private:
     static void answer_host_info(server::module_context& ctx, const server::iq_request& req) {
         // Nodes are not supported yet: XEP-0030 §3.1 item-not-found.
         if (req.payload().attr("node")) return req.error(xml::error_condition::item_not_found);
@@ -40,7 +42,8 @@ private:
             if (!id.name.empty()) i.attr("name", id.name);
             q.child(i);
         }
-        for (const auto& f : ctx.features()) q.child(xml::builder(ns_info, "feature").attr("var", f));
+        for (const auto& f : ctx.features())
+            q.child(xml::builder(ns_info, "feature").attr("var", f));
         req.reply(q.done());
     }
 
@@ -51,7 +54,9 @@ private:
         if (req.from().bare() != req.to().bare())
             return req.error(xml::error_condition::service_unavailable);
         xml::builder q(ns_info, "query");
-        q.child(xml::builder(ns_info, "identity").attr("category", "account").attr("type", "registered"));
+        q.child(xml::builder(ns_info, "identity")
+                    .attr("category", "account")
+                    .attr("type", "registered"));
         req.reply(q.done());
     }
 };

@@ -8,12 +8,14 @@ namespace {
 constexpr std::string_view ns_ping = "urn:xmpp:ping";
 
 class ping final : public server::module {
-public:
+  public:
     void start(server::module_context& ctx) override {
         ctx.add_feature(ns_ping);
         auto pong = [](const server::iq_request& req) { req.reply(); };
-        ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_ping), "ping"}, pong);
-        ctx.on_iq(server::iq_type::get, server::to_kind::bare, {std::string(ns_ping), "ping"}, pong);
+        ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_ping), "ping"},
+                  pong);
+        ctx.on_iq(server::iq_type::get, server::to_kind::bare, {std::string(ns_ping), "ping"},
+                  pong);
     }
 };
 

@@ -23,7 +23,7 @@ std::string utc_now() {
 }
 
 class entity_time final : public server::module {
-public:
+  public:
     void start(server::module_context& ctx) override {
         ctx.add_feature(ns_time);
         ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_time), "time"},

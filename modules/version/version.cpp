@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view ns_version = "jabber:iq:version";
 
 class version final : public server::module {
-public:
+  public:
     void start(server::module_context& ctx) override {
         bool show_os = ctx.option_bool("show_os", false);
         std::string os;
@@ -22,7 +22,8 @@ public:
         ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_version), "query"},
                   [os](const server::iq_request& req) {
                       xml::builder q(ns_version, "query");
-                      q.text_child(ns_version, "name", "Parley").text_child(ns_version, "version", PARLEY_VERSION);
+                      q.text_child(ns_version, "name", "Parley")
+                          .text_child(ns_version, "version", PARLEY_VERSION);
                       if (!os.empty()) q.text_child(ns_version, "os", os);
                       req.reply(q.done());
                   });

@@ -24,7 +24,9 @@ account_name prepare(const config& cfg, const std::string& user, const std::stri
     return {*u, *h, {}};
 }
 
-reply storage_failure(const storage::error& e) { return {exit_code::failed, e.message}; }
+reply storage_failure(const storage::error& e) {
+    return {exit_code::failed, e.message};
+}
 
 }  // namespace
 
@@ -87,32 +89,43 @@ reply registered_users(storage::database& db, const config& cfg, const std::stri
 
 void add_account_commands(registry& r, const config& cfg, storage_runner run,
                           removed_fn on_removed) {
-    r.add({"register", {"user", "host", "password"}, "create an account",
+    r.add({"register",
+           {"user", "host", "password"},
+           "create an account",
            [&cfg, run](const std::vector<std::string>& a, done_fn done) {
-               run([&cfg, a](storage::database& db) { return register_user(db, cfg, a[0], a[1], a[2]); },
+               run([&cfg,
+                    a](storage::database& db) { return register_user(db, cfg, a[0], a[1], a[2]); },
                    std::move(done));
            }});
-    r.add({"unregister", {"user", "host"}, "delete an account and its data",
+    r.add({"unregister",
+           {"user", "host"},
+           "delete an account and its data",
            [&cfg, run, on_removed](const std::vector<std::string>& a, done_fn done) {
-               run([&cfg, a, on_removed](storage::database& db) {
-                   auto r = unregister_user(db, cfg, a[0], a[1]);
-                   if (r.code == exit_code::ok && on_removed) {
-                       auto user = xml::nodeprep(a[0]);
-                       auto host = xml::nameprep_domain(a[1]);
-                       if (user && host) on_removed(*user, *host);
-                   }
-                   return r;
-               },
+               run(
+                   [&cfg, a, on_removed](storage::database& db) {
+                       auto r = unregister_user(db, cfg, a[0], a[1]);
+                       if (r.code == exit_code::ok && on_removed) {
+                           auto user = xml::nodeprep(a[0]);
+                           auto host = xml::nameprep_domain(a[1]);
+                           if (user && host) on_removed(*user, *host);
+                       }
+                       return r;
+                   },
                    std::move(done));
            }});
-    r.add({"change_password", {"user", "host", "password"}, "set a new password",
+    r.add({"change_password",
+           {"user", "host", "password"},
+           "set a new password",
            [&cfg, run](const std::vector<std::string>& a, done_fn done) {
-               run([&cfg, a](storage::database& db) {
-                   return change_password(db, cfg, a[0], a[1], a[2]);
-               },
+               run(
+                   [&cfg, a](storage::database& db) {
+                       return change_password(db, cfg, a[0], a[1], a[2]);
+                   },
                    std::move(done));
            }});
-    r.add({"registered_users", {"host"}, "list the accounts of a host",
+    r.add({"registered_users",
+           {"host"},
+           "list the accounts of a host",
            [&cfg, run](const std::vector<std::string>& a, done_fn done) {
                run([&cfg, a](storage::database& db) { return registered_users(db, cfg, a[0]); },
                    std::move(done));

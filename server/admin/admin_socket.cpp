@@ -17,7 +17,7 @@ namespace {
 
 // One request per connection; the client closes after reading the reply.
 class admin_connection : public std::enable_shared_from_this<admin_connection> {
-public:
+  public:
     admin_connection(stream_protocol::socket s, const registry& r)
         : socket_(std::move(s)), commands_(r) {}
 
@@ -29,7 +29,7 @@ public:
                                });
     }
 
-private:
+  private:
     void handle() {
         std::istream in(&buf_);
         std::string line;
@@ -73,7 +73,9 @@ private:
 admin_socket::admin_socket(asio::io_context& io, std::string path, const registry& commands)
     : io_(io), path_(std::move(path)), commands_(commands), acceptor_(io) {}
 
-admin_socket::~admin_socket() { stop(); }
+admin_socket::~admin_socket() {
+    stop();
+}
 
 std::optional<std::string> admin_socket::start() {
     // A socket file left by a crashed server: connecting to it fails, so remove it.

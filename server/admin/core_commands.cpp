@@ -30,8 +30,8 @@ std::string status_text(xmpp_server& s) {
 void add_core_commands(registry& r, xmpp_server& server) {
     auto& cfg = server.cfg();
     auto run_on_storage = [&server](storage_job job, done_fn done) {
-        server.storage().post([job = std::move(job), done = std::move(done)](
-                                  storage::database& db) { done(job(db)); });
+        server.storage().post([job = std::move(job),
+                               done = std::move(done)](storage::database& db) { done(job(db)); });
     };
     auto removed = [&server](const std::string& user, const std::string& host) {
         // The account is gone: its streams end (RFC 6120 §4.9.3.12 <not-authorized/>
@@ -43,16 +43,22 @@ void add_core_commands(registry& r, xmpp_server& server) {
         server.fire_account_removed(user, host);
     };
     add_account_commands(r, cfg, run_on_storage, removed);
-    r.add({"status", {}, "show whether the server runs, and its load",
+    r.add({"status",
+           {},
+           "show whether the server runs, and its load",
            [&server](const std::vector<std::string>&, done_fn done) {
                done({exit_code::ok, status_text(server)});
            }});
-    r.add({"stop", {}, "shut the server down gracefully",
+    r.add({"stop",
+           {},
+           "shut the server down gracefully",
            [&server](const std::vector<std::string>&, done_fn done) {
                done({exit_code::ok, "stopping"});
                server.stop();
            }});
-    r.add({"connected_users", {}, "list the bound sessions (full JIDs)",
+    r.add({"connected_users",
+           {},
+           "list the bound sessions (full JIDs)",
            [&server](const std::vector<std::string>&, done_fn done) {
                auto all = server.routing().sessions().all();
                std::vector<std::string> jids;

@@ -34,7 +34,7 @@ struct command {
 };
 
 class registry {
-public:
+  public:
     void add(command c);
     const command* find(const std::string& name) const;
     const std::map<std::string, command>& all() const { return commands_; }
@@ -42,20 +42,20 @@ public:
     void call(const std::string& name, const std::vector<std::string>& args, done_fn done) const;
     std::string usage_text() const;
 
-private:
+  private:
     std::map<std::string, command> commands_;
 };
 
 // JSON lines over a unix socket created with mode 0600: one request
 // {"command": "...", "args": [...]} and one reply {"code": N, "output": "..."}.
 class admin_socket {
-public:
+  public:
     admin_socket(asio::io_context& io, std::string path, const registry& commands);
     ~admin_socket();
     std::optional<std::string> start();  // error message on failure
     void stop();
 
-private:
+  private:
     void accept();
     asio::io_context& io_;
     std::string path_;

@@ -14,7 +14,7 @@
 namespace server {
 
 class event_bus {
-public:
+  public:
     template <class Event>
     using handler = std::function<handled(Event&)>;
 
@@ -23,9 +23,9 @@ public:
     void on(handler<Event> fn, int priority = 0) {
         auto& list = lists_[std::type_index(typeid(Event))];
         entry e{priority, next_seq_++, std::any(std::move(fn))};
-        auto pos = std::upper_bound(list.begin(), list.end(), e, [](const entry& a, const entry& b) {
-            return a.priority > b.priority;
-        });
+        auto pos = std::upper_bound(
+            list.begin(), list.end(), e,
+            [](const entry& a, const entry& b) { return a.priority > b.priority; });
         list.insert(pos, std::move(e));
     }
 
@@ -46,7 +46,7 @@ public:
         return fire(copy);
     }
 
-private:
+  private:
     struct entry {
         int priority;
         unsigned seq;

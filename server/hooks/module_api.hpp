@@ -32,7 +32,7 @@ enum class to_kind { host, bare };
 
 // An IQ get/set a module must answer exactly once: with reply() or error().
 class iq_request {
-public:
+  public:
     iq_request(xml::stanza iq, xml::jid from, xml::jid to, router& r)
         : iq_(std::move(iq)), from_(std::move(from)), to_(std::move(to)), router_(r) {}
 
@@ -46,7 +46,7 @@ public:
     void error(const xml::stanza_error& err) const;
     void error(xml::error_condition c, std::string text = {}) const;
 
-private:
+  private:
     xml::stanza iq_;
     xml::jid from_;
     xml::jid to_;
@@ -69,7 +69,7 @@ struct protocol_ref {
 };
 
 class module_context {
-public:
+  public:
     virtual ~module_context() = default;
 
     virtual void on_iq(iq_type type, to_kind kind, xml::qname payload, iq_handler fn) = 0;
@@ -100,7 +100,7 @@ public:
 };
 
 class module {
-public:
+  public:
     virtual ~module() = default;
     virtual void start(module_context& ctx) = 0;
     virtual void stop() {}

@@ -32,7 +32,7 @@ long long module_context::option_int(std::string_view name, long long fallback, 
 }
 
 class module_host::context final : public module_context {
-public:
+  public:
     context(module_host& host, const module_config* mc) : host_(host), mc_(mc) {}
 
     void on_iq(iq_type type, to_kind kind, xml::qname payload, iq_handler fn) override {
@@ -56,16 +56,18 @@ public:
     server::router& router() override { return host_.router_; }
     storage_executor& storage() override { return host_.storage_; }
 
-private:
+  private:
     module_host& host_;
     const module_config* mc_;
 };
 
-module_host::module_host(const server::config& cfg, event_bus& events, iq_dispatch& iqs,
-                         router& r, storage_executor& storage)
+module_host::module_host(const server::config& cfg, event_bus& events, iq_dispatch& iqs, router& r,
+                         storage_executor& storage)
     : cfg_(cfg), events_(events), iqs_(iqs), router_(r), storage_(storage) {}
 
-module_host::~module_host() { stop(); }
+module_host::~module_host() {
+    stop();
+}
 
 std::optional<std::string> module_host::start(const std::vector<module_info>& available) {
     for (const auto& info : available) {

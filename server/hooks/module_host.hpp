@@ -12,7 +12,7 @@
 namespace server {
 
 class module_host {
-public:
+  public:
     module_host(const server::config& cfg, event_bus& events, iq_dispatch& iqs, router& r,
                 storage_executor& storage);
     ~module_host();
@@ -25,7 +25,7 @@ public:
     const std::vector<disco_identity>& identities() const { return identities_; }
     std::vector<std::string> running() const;
 
-private:
+  private:
     class context;
     const server::config& cfg_;
     event_bus& events_;

@@ -8,7 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-
 namespace server {
 
 using asio::use_awaitable;
@@ -26,13 +25,15 @@ asio::ip::tcp::socket& tcp_transport::socket() {
 }
 
 asio::awaitable<void> tcp_transport::handshake() {
-    tls_stream_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket_),
-                                                                             *tls_);
+    tls_stream_ =
+        std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket_), *tls_);
     co_await tls_stream_->async_handshake(asio::ssl::stream_base::server, use_awaitable);
     handshake_done_ = true;
 }
 
-asio::awaitable<void> tcp_transport::start_tls() { co_await handshake(); }
+asio::awaitable<void> tcp_transport::start_tls() {
+    co_await handshake();
+}
 
 asio::awaitable<std::size_t> tcp_transport::read_some(asio::mutable_buffer buf) {
     if (tls_stream_) co_return co_await tls_stream_->async_read_some(buf, use_awaitable);
@@ -56,7 +57,8 @@ std::vector<sasl::channel_binding> tcp_transport::channel_bindings() const {
         unsigned char key[32];
         if (SSL_export_keying_material(ssl, key, sizeof key, label, sizeof label - 1, nullptr, 0,
                                        0) == 1)
-            out.push_back({"tls-exporter", std::string(reinterpret_cast<char*>(key), sizeof key), true});
+            out.push_back(
+                {"tls-exporter", std::string(reinterpret_cast<char*>(key), sizeof key), true});
     }
     // RFC 5929 §3: tls-unique, the first Finished message of the handshake (the
     // client's, unless the session was resumed). RFC 9266 leaves it undefined for
@@ -64,8 +66,9 @@ std::vector<sasl::channel_binding> tcp_transport::channel_bindings() const {
     // TLS 1.3 without reading XEP-0440, computed the same way, so it is accepted.
     {
         unsigned char finished[EVP_MAX_MD_SIZE];
-        std::size_t len = SSL_session_reused(ssl) ? SSL_get_finished(ssl, finished, sizeof finished)
-                                                  : SSL_get_peer_finished(ssl, finished, sizeof finished);
+        std::size_t len = SSL_session_reused(ssl)
+                              ? SSL_get_finished(ssl, finished, sizeof finished)
+                              : SSL_get_peer_finished(ssl, finished, sizeof finished);
         if (len > 0 && len <= sizeof finished)
             out.push_back({"tls-unique", std::string(reinterpret_cast<char*>(finished), len),
                            SSL_version(ssl) != TLS1_3_VERSION});

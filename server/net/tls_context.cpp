@@ -101,8 +101,8 @@ std::optional<std::string> make_tls_context(const config& cfg, asio::ssl::contex
 
     SSL_CTX* native = ctx.native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                    SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(
+        native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     // Idle connections hold no record buffers (DESIGN: Protocol choices).
     SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);

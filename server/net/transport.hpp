@@ -21,7 +21,7 @@ namespace server {
 namespace asio = boost::asio;
 
 class transport {
-public:
+  public:
     virtual ~transport() = default;
     virtual asio::awaitable<std::size_t> read_some(asio::mutable_buffer buf) = 0;
     virtual asio::awaitable<void> write(asio::const_buffer buf) = 0;
@@ -37,7 +37,7 @@ public:
 
 // TCP with optional STARTTLS, or TLS from the first byte (XEP-0368).
 class tcp_transport final : public transport {
-public:
+  public:
     enum class mode { plain, starttls, direct };
     tcp_transport(asio::ip::tcp::socket socket, asio::ssl::context* tls, mode m);
 
@@ -53,7 +53,7 @@ public:
     std::string remote_address() const override { return address_; }
     void close() override;
 
-private:
+  private:
     asio::ip::tcp::socket& socket();
 
     asio::ip::tcp::socket socket_;

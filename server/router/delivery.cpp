@@ -13,7 +13,9 @@ using xml::stanza_kind;
 
 namespace {
 
-bool is_iq_request(std::string_view type) { return type == "get" || type == "set"; }
+bool is_iq_request(std::string_view type) {
+    return type == "get" || type == "set";
+}
 
 }  // namespace
 
@@ -96,7 +98,8 @@ void router::route_to_bare(const routed_stanza& s, stanza_kind kind) {
             if (is_iq_request(xml::stanza(s.el).type())) dispatch_iq(s, to_kind::bare);
             return;
         }
-        case stanza_kind::message: return message_to_bare(s);
+        case stanza_kind::message:
+            return message_to_bare(s);
         default: {
             // Presence to an account: every available resource (RFC 6121 §8.5.2.1.2).
             auto bytes = serialize_for_clients(*s.el);

@@ -11,7 +11,7 @@
 namespace server {
 
 class endpoint {
-public:
+  public:
     virtual ~endpoint() = default;
     // `bytes` is the stanza serialized once for all receivers of this routing.
     virtual void deliver(std::shared_ptr<const std::string> bytes) = 0;

@@ -6,8 +6,8 @@ namespace server {
 void iq_request::reply(xml::element_ptr payload) const {
     auto result = iq_.iq_result(std::move(payload));
     // Answer as the entity that was asked (the server or the account).
-    router_.route(routed_stanza{xml::stanza(result).with_addresses(to_.str(), from_.str()), to_,
-                                from_});
+    router_.route(
+        routed_stanza{xml::stanza(result).with_addresses(to_.str(), from_.str()), to_, from_});
 }
 
 void iq_request::error(const xml::stanza_error& err) const {

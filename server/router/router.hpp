@@ -27,7 +27,7 @@ struct routed_stanza {
 };
 
 class router {
-public:
+  public:
     router(std::set<std::string> hosts, const event_bus& events, const iq_dispatch& iqs);
 
     bool is_local(std::string_view domain) const { return hosts_.count(std::string(domain)) > 0; }
@@ -42,7 +42,7 @@ public:
     void bounce(const routed_stanza& s, const xml::stanza_error& err);
     void bounce(const routed_stanza& s, xml::error_condition c, std::string text = {});
 
-private:
+  private:
     void route_to_host(const routed_stanza& s, xml::stanza_kind kind);
     void route_to_full(const routed_stanza& s, xml::stanza_kind kind);
     void route_to_bare(const routed_stanza& s, xml::stanza_kind kind);

@@ -13,7 +13,12 @@ sessions::bind_result sessions::bind(const xml::jid& full, std::shared_ptr<endpo
                              [&](const resource_entry& e) { return e.full == full; });
     if (same != list.end()) {
         auto old = std::move(same->ep);
-        *same = resource_entry{full, std::move(ep), false, 0, nullptr, std::move(address),
+        *same = resource_entry{full,
+                               std::move(ep),
+                               false,
+                               0,
+                               nullptr,
+                               std::move(address),
                                std::chrono::system_clock::now()};
         return {bind_outcome::replaced, std::move(old)};
     }

@@ -29,7 +29,7 @@ struct resource_entry {
 enum class bind_outcome { bound, replaced, too_many };
 
 class sessions {
-public:
+  public:
     struct bind_result {
         bind_outcome outcome;
         std::shared_ptr<endpoint> replaced;  // set with bind_outcome::replaced
@@ -51,7 +51,7 @@ public:
     std::vector<resource_entry> all() const;
     std::size_t count() const;
 
-private:
+  private:
     mutable std::shared_mutex mu_;
     std::unordered_map<std::string, std::vector<resource_entry>> by_bare_;
     std::size_t count_ = 0;

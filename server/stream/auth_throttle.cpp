@@ -15,7 +15,8 @@ std::chrono::milliseconds auth_throttle::failed(const std::string& address) {
     std::lock_guard lock(mu_);
     if (by_address_.size() > 100000) {
         // Bound memory under a spray of addresses: drop the stale records.
-        std::erase_if(by_address_, [&](const auto& kv) { return now - kv.second.last > forget_after; });
+        std::erase_if(by_address_,
+                      [&](const auto& kv) { return now - kv.second.last > forget_after; });
     }
     auto& r = by_address_[address];
     if (now - r.last > forget_after) r.failures = 0;

@@ -11,14 +11,14 @@
 namespace server {
 
 class auth_throttle {
-public:
+  public:
     explicit auth_throttle(unsigned free_failures) : free_failures_(free_failures) {}
 
     // Records a failure; returns how long to wait before answering it.
     std::chrono::milliseconds failed(const std::string& address);
     void succeeded(const std::string& address);
 
-private:
+  private:
     struct record {
         unsigned failures = 0;
         std::chrono::steady_clock::time_point last;

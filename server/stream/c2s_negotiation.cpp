@@ -86,7 +86,8 @@ void c2s_session::on_stream_open(const xml::element& header) {
     // RFC 6120 §4.7.2: a 'to' naming a domain we do not serve. A missing 'to' gets
     // the default host.
     if (!to.empty() && (!prepared || !ctx_.router.is_local(*prepared)))
-        return fail(stream_condition::host_unknown, "this server does not serve " + std::string(to));
+        return fail(stream_condition::host_unknown,
+                    "this server does not serve " + std::string(to));
     // RFC 6120 §4.7.5: no version means pre-1.0, which we do not speak.
     auto version = header.attr_or("version", "");
     if (version.empty() || version[0] < '1')
@@ -113,14 +114,16 @@ void c2s_session::send_features() {
         auto cb_types = exchange.channel_binding_types();
         if (!cb_types.empty()) {
             builder cb(ns_sasl_cb, "sasl-channel-binding");
-            for (const auto& t : cb_types) cb.child(builder(ns_sasl_cb, "channel-binding").attr("type", t));
+            for (const auto& t : cb_types)
+                cb.child(builder(ns_sasl_cb, "channel-binding").attr("type", t));
             features.push_back(cb.done());
         }
     }
     if (authenticated_) {
         features.push_back(builder(ns::bind, "bind").done());
         // RFC 6121 Appendix E / RFC 3921 session establishment, optional now.
-        features.push_back(builder(ns::session, "session").child(builder(ns::session, "optional")).done());
+        features.push_back(
+            builder(ns::session, "session").child(builder(ns::session, "optional")).done());
     }
     stream_features ev{authenticated_, secure, features};
     ctx_.events.fire(ev);
@@ -133,7 +136,8 @@ void c2s_session::send_features() {
 sasl::exchange& c2s_session::sasl_exchange() {
     if (!sasl_) {
         sasl::tls_info tls{transport_->is_secure(), transport_->channel_bindings()};
-        sasl_ = std::make_unique<sasl::exchange>(host_, std::move(tls), ctx_.config.sasl.mechanisms);
+        sasl_ =
+            std::make_unique<sasl::exchange>(host_, std::move(tls), ctx_.config.sasl.mechanisms);
     }
     return *sasl_;
 }
@@ -142,9 +146,11 @@ asio::awaitable<void> c2s_session::negotiate(const xml::element_ptr& el) {
     if (state_ != stream_state::negotiating)
         co_return fail(stream_condition::not_authorized, "stream not open");
     const auto& name = el->name();
-    if (name.ns == ns::tls && name.name == "starttls" && !authenticated_) co_return co_await start_tls();
+    if (name.ns == ns::tls && name.name == "starttls" && !authenticated_)
+        co_return co_await start_tls();
     if (name.ns == ns::sasl && !authenticated_) {
-        if (!transport_->is_secure() && ctx_.config.tls.require_tls && transport_->can_start_tls()) {
+        if (!transport_->is_secure() && ctx_.config.tls.require_tls &&
+            transport_->can_start_tls()) {
             sasl_failure("encryption-required", "use STARTTLS first");
             co_return;
         }
@@ -159,7 +165,8 @@ asio::awaitable<void> c2s_session::negotiate(const xml::element_ptr& el) {
     if (authenticated_ && xml::stanza(el).kind() == xml::stanza_kind::iq) {
         auto type = el->attr_or("type", "");
         const auto* payload = el->first_child();
-        if (type == "set" && payload && payload->name() == xml::qname{std::string(ns::bind), "bind"})
+        if (type == "set" && payload &&
+            payload->name() == xml::qname{std::string(ns::bind), "bind"})
             co_return bind_resource(el);
         if (payload && payload->name() == xml::qname{std::string(ns::session), "session"}) {
             // Answered before and after binding for old clients (RFC 3921 §3).
@@ -265,7 +272,8 @@ void c2s_session::bind_resource(const xml::element_ptr& iq) {
     if (res && !res->text().empty()) {
         auto prepared = xml::resourceprep(res->text());
         // RFC 6120 §7.7.2.1: a resourcepart we cannot accept.
-        if (!prepared) return stanza_error(iq, xml::error_condition::bad_request, "invalid resource");
+        if (!prepared)
+            return stanza_error(iq, xml::error_condition::bad_request, "invalid resource");
         resource = *prepared;
     } else {
         resource = "parley-" + random_token(10);  // RFC 6120 §7.6: server-generated

@@ -31,11 +31,14 @@ constexpr auto close_grace = std::chrono::seconds(5);
 
 xml::stream_condition condition_for(xml::parse_error e) {
     switch (e) {
-        case xml::parse_error::restricted_xml: return xml::stream_condition::restricted_xml;
-        case xml::parse_error::policy_violation: return xml::stream_condition::policy_violation;
+        case xml::parse_error::restricted_xml:
+            return xml::stream_condition::restricted_xml;
+        case xml::parse_error::policy_violation:
+            return xml::stream_condition::policy_violation;
         case xml::parse_error::unsupported_encoding:
             return xml::stream_condition::unsupported_encoding;
-        case xml::parse_error::not_well_formed: break;
+        case xml::parse_error::not_well_formed:
+            break;
     }
     return xml::stream_condition::not_well_formed;
 }
@@ -72,7 +75,8 @@ void c2s_session::start() {
     ctx_.on_session_start(shared_from_this());
     connected_at_ = last_read_ = std::chrono::steady_clock::now();
     arm_deadline();
-    asio::co_spawn(io_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+    asio::co_spawn(
+        io_, [self = shared_from_this()] { return self->run(); }, asio::detached);
 }
 
 asio::awaitable<void> c2s_session::run() {
@@ -129,10 +133,13 @@ void c2s_session::queue(std::string_view bytes) {
     outbuf_.append(bytes);
     if (writing_) return;
     writing_ = true;
-    asio::co_spawn(io_, [self = shared_from_this()] { return self->writer(); }, asio::detached);
+    asio::co_spawn(
+        io_, [self = shared_from_this()] { return self->writer(); }, asio::detached);
 }
 
-void c2s_session::queue(const xml::element& el) { queue(xml::to_string(el, xml::ns::client)); }
+void c2s_session::queue(const xml::element& el) {
+    queue(xml::to_string(el, xml::ns::client));
+}
 
 asio::awaitable<void> c2s_session::writer() {
     // Everything queued while a write is in flight leaves in the next single write.
@@ -197,8 +204,8 @@ void c2s_session::begin_closing() {
     parser_.stop();
     deadline_.cancel();
     arm_deadline();
-    asio::co_spawn(io_, [self = shared_from_this()] { return self->close_after_flush(); },
-                   asio::detached);
+    asio::co_spawn(
+        io_, [self = shared_from_this()] { return self->close_after_flush(); }, asio::detached);
 }
 
 asio::awaitable<void> c2s_session::close_after_flush() {

@@ -34,7 +34,7 @@ enum class stream_state {
 };
 
 class c2s_session final : public endpoint, public std::enable_shared_from_this<c2s_session> {
-public:
+  public:
     c2s_session(stream_context& ctx, asio::io_context& io, std::unique_ptr<tcp_transport> t,
                 bool direct_tls);
     ~c2s_session() override;
@@ -48,7 +48,7 @@ public:
     const xml::jid& bound_jid() const { return jid_; }
     std::string remote_address() const { return transport_->remote_address(); }
 
-private:
+  private:
     struct open_event {
         std::shared_ptr<const xml::element> header;
     };
@@ -105,9 +105,9 @@ private:
     bool available_ = false;
     bool finished_ = false;
 
-    std::string host_;     // the served domain this stream is for
-    std::string user_;     // authenticated localpart
-    xml::jid jid_;         // bound full JID
+    std::string host_;  // the served domain this stream is for
+    std::string user_;  // authenticated localpart
+    xml::jid jid_;      // bound full JID
     std::string stream_id_;
     std::unique_ptr<sasl::exchange> sasl_;
     unsigned sasl_failures_ = 0;

@@ -27,7 +27,8 @@ bool valid_type(stanza_kind kind, std::string_view type) {
             return type.empty() || type == "unavailable" || type == "subscribe" ||
                    type == "subscribed" || type == "unsubscribe" || type == "unsubscribed" ||
                    type == "probe" || type == "error";
-        case stanza_kind::other: break;
+        case stanza_kind::other:
+            break;
     }
     return false;
 }
@@ -89,8 +90,7 @@ void c2s_session::track_own_presence(const xml::element_ptr& stamped) {
     if (!initial) return;
     // RFC 6121 §4.2.2: a resource coming online learns its siblings' presence.
     for (const auto& r : ctx_.router.sessions().resources(jid_.bare())) {
-        if (r.full != jid_ && r.available && r.last_presence)
-            queue(*r.last_presence);
+        if (r.full != jid_ && r.available && r.last_presence) queue(*r.last_presence);
     }
 }
 

@@ -8,7 +8,7 @@ namespace {
 
 error sqlite_error(sqlite3* db, std::string_view what) {
     int code = sqlite3_errcode(db);
-    errc c = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? errc::busy
+    errc c = (code == SQLITE_BUSY || code == SQLITE_LOCKED)      ? errc::busy
              : (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) ? errc::corrupt
                                                                  : errc::io_error;
     return error{c, std::string(what) + ": " + sqlite3_errmsg(db)};
@@ -41,8 +41,7 @@ result<bool> statement::step() {
     int rc = sqlite3_step(st_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    if (rc == SQLITE_CONSTRAINT)
-        return error{errc::already_exists, sqlite3_errmsg(db_)};
+    if (rc == SQLITE_CONSTRAINT) return error{errc::already_exists, sqlite3_errmsg(db_)};
     return sqlite_error(db_, "step");
 }
 
@@ -59,13 +58,15 @@ std::string statement::column_text(int col) const {
     return p ? std::string(p, std::size_t(sqlite3_column_bytes(st_, col))) : std::string();
 }
 
-std::int64_t statement::column_int(int col) const { return sqlite3_column_int64(st_, col); }
+std::int64_t statement::column_int(int col) const {
+    return sqlite3_column_int64(st_, col);
+}
 
 result<std::unique_ptr<database>> database::open(const std::string& path) {
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &raw,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     std::unique_ptr<database> db(new database(raw));
     if (rc != SQLITE_OK) return sqlite_error(raw, "open " + path);
     sqlite3_busy_timeout(raw, 5000);

@@ -19,7 +19,7 @@ namespace storage {
 
 // A prepared statement from the connection's cache, reset on destruction.
 class statement {
-public:
+  public:
     statement(sqlite3* db, sqlite3_stmt* st) : db_(db), st_(st) {}
     ~statement();
     statement(statement&& o) noexcept : db_(o.db_), st_(std::exchange(o.st_, nullptr)) {}
@@ -34,13 +34,13 @@ public:
     std::string column_text(int col) const;
     std::int64_t column_int(int col) const;
 
-private:
+  private:
     sqlite3* db_;
     sqlite3_stmt* st_;
 };
 
 class database {
-public:
+  public:
     // Opens (creating if needed) and migrates. ":memory:" works for tests.
     static result<std::unique_ptr<database>> open(const std::string& path);
     ~database();
@@ -53,17 +53,17 @@ public:
 
     // RAII transaction: BEGIN IMMEDIATE; commit() or roll back on destruction.
     class transaction {
-    public:
+      public:
         explicit transaction(database& db);
         ~transaction();
         result<void> commit();
 
-    private:
+      private:
         database& db_;
         bool done_ = false;
     };
 
-private:
+  private:
     explicit database(sqlite3* db) : db_(db) {}
     sqlite3* db_;
     std::map<std::string, sqlite3_stmt*, std::less<>> cache_;

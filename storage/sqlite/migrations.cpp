@@ -30,6 +30,8 @@ const std::vector<migration>& migrations() {
     return all;
 }
 
-int latest_schema_version() { return migrations().back().version; }
+int latest_schema_version() {
+    return migrations().back().version;
+}
 
 }  // namespace storage

@@ -143,8 +143,12 @@ class ServerTestCase(unittest.IsolatedAsyncioTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
+        code = cls.server.stop()
+        log = cls.server.log()
         cls.server.cleanup()
+        # A sanitizer report or a crash on the way down fails the class.
+        if code not in (0, None):
+            raise AssertionError(f"parleyd exited with {code}:\n{log[-20000:]}")
 
     def setUp(self):
         self.clients = []

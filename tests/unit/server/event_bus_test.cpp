@@ -10,9 +10,24 @@ namespace {
 TEST(event_bus_test, handlers_run_by_priority_then_registration_order) {
     event_bus bus;
     std::string order;
-    bus.on<session_closed>([&](session_closed&) { order += "a"; return handled::no; }, 0);
-    bus.on<session_closed>([&](session_closed&) { order += "b"; return handled::no; }, 10);
-    bus.on<session_closed>([&](session_closed&) { order += "c"; return handled::no; }, 0);
+    bus.on<session_closed>(
+        [&](session_closed&) {
+            order += "a";
+            return handled::no;
+        },
+        0);
+    bus.on<session_closed>(
+        [&](session_closed&) {
+            order += "b";
+            return handled::no;
+        },
+        10);
+    bus.on<session_closed>(
+        [&](session_closed&) {
+            order += "c";
+            return handled::no;
+        },
+        0);
     session_closed ev;
     EXPECT_EQ(bus.fire(ev), handled::no);
     EXPECT_EQ(order, "bac");
@@ -22,7 +37,12 @@ TEST(event_bus_test, handled_yes_stops_the_event) {
     event_bus bus;
     int later = 0;
     bus.on<account_removed>([](account_removed&) { return handled::yes; }, 5);
-    bus.on<account_removed>([&](account_removed&) { ++later; return handled::no; }, 0);
+    bus.on<account_removed>(
+        [&](account_removed&) {
+            ++later;
+            return handled::no;
+        },
+        0);
     account_removed ev{"alice", "example.com"};
     EXPECT_EQ(bus.fire(ev), handled::yes);
     EXPECT_EQ(later, 0);
@@ -31,7 +51,10 @@ TEST(event_bus_test, handled_yes_stops_the_event) {
 TEST(event_bus_test, events_of_other_types_are_independent) {
     event_bus bus;
     int bound = 0;
-    bus.on<session_bound>([&](session_bound&) { ++bound; return handled::no; });
+    bus.on<session_bound>([&](session_bound&) {
+        ++bound;
+        return handled::no;
+    });
     session_closed closed;
     EXPECT_EQ(bus.fire(closed), handled::no);
     EXPECT_EQ(bound, 0);

@@ -17,14 +17,16 @@ namespace ns = xml::ns;
 
 // Records what the router hands to a session, parsed back into elements.
 class recording_endpoint : public endpoint {
-public:
+  public:
     void deliver(std::shared_ptr<const std::string> bytes) override {
         xml::element_ptr got;
         xml::stream_parser p({.on_open = [](const xml::element&) {},
                               .on_element = [&](xml::element_ptr el) { got = std::move(el); },
                               .on_close = [] {},
                               .on_error = [](xml::parse_error, std::string d) { FAIL() << d; }});
-        p.feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+        p.feed(
+            "<stream:stream xmlns='jabber:client' "
+            "xmlns:stream='http://etherx.jabber.org/streams'>");
         p.feed(*bytes);
         ASSERT_TRUE(got) << *bytes;
         received.push_back(got);
@@ -50,7 +52,7 @@ std::string error_condition_of(const xml::element& el) {
 }
 
 class router_test : public ::testing::Test {
-protected:
+  protected:
     router_test() : r({"example.com"}, events, iqs) {}
 
     std::shared_ptr<recording_endpoint> bind(std::string_view full, bool available = true,
