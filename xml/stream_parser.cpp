@@ -47,6 +47,8 @@ struct stream_parser::impl {
     long long fed = 0;             // bytes given to expat so far
     long long boundary = 0;        // end of the last complete top-level item
     long long reset_boundary = 0;  // end of the element that asked for reset()
+    long long stanza_start = 0;    // where the current top-level element began
+    long long last_event = 0;      // end of the last event expat reported
 
     impl(parser_events ev, parser_limits lim) : events(std::move(ev)), limits(lim) { create(); }
     ~impl() { destroy(); }
@@ -63,10 +65,17 @@ struct stream_parser::impl {
         XML_SetSkippedEntityHandler(p, &impl::on_skipped_entity);
         XML_SetXmlDeclHandler(p, &impl::on_xml_decl);
         XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+#ifdef PARLEY_HAVE_XML_REPARSE_DEFERRAL
+        // Reparse deferral (expat 2.6, backported to Debian's 2.5) holds back a
+        // completed token until more bytes arrive: a stanza whose last byte comes
+        // alone would wait in the server. XMPP needs every event at once; the cost
+        // deferral guards against is bounded by max_token_bytes instead.
+        XML_SetReparseDeferralEnabled(p, XML_FALSE);
+#endif
         depth = 0;
         stack.clear();
         opened = false;
-        fed = boundary = reset_boundary = 0;
+        fed = boundary = reset_boundary = stanza_start = last_event = 0;
     }
 
     void destroy() {
@@ -74,7 +83,9 @@ struct stream_parser::impl {
         p = nullptr;
     }
 
-    bool active() const { return !failed && !stopped && !reset_pending; }
+    bool active() const {
+        return !failed && !stopped && !reset_pending;
+    }
 
     void fail(parse_error err, std::string detail) {
         if (failed || stopped) return;
@@ -84,9 +95,22 @@ struct stream_parser::impl {
         if (events.on_error) events.on_error(err, std::move(detail));
     }
 
-    long long event_end() const { return XML_GetCurrentByteIndex(p) + XML_GetCurrentByteCount(p); }
+    // A stanza that arrived whole in one slice never shows as pending: check its
+    // size as it is parsed.
+    bool stanza_too_large() {
+        if (event_end() - stanza_start <= static_cast<long long>(limits.max_stanza_bytes))
+            return false;
+        fail(parse_error::policy_violation, "stanza too large");
+        return true;
+    }
 
-    static impl& self(void* ud) { return *static_cast<impl*>(ud); }
+    long long event_end() const {
+        return XML_GetCurrentByteIndex(p) + XML_GetCurrentByteCount(p);
+    }
+
+    static impl& self(void* ud) {
+        return *static_cast<impl*>(ud);
+    }
 
     static void XMLCALL on_start(void* ud, const char* name, const char** atts) {
         auto& s = self(ud);
@@ -97,6 +121,9 @@ struct stream_parser::impl {
             return s.fail(parse_error::policy_violation, "too many attributes");
         if (s.depth >= s.limits.max_depth + 1)
             return s.fail(parse_error::policy_violation, "elements nested too deeply");
+        s.last_event = s.event_end();
+        if (s.depth == 1) s.stanza_start = XML_GetCurrentByteIndex(s.p);
+        if (s.depth >= 1 && s.stanza_too_large()) return;
         auto el = std::make_shared<element>(split_name(name));
         for (const char** a = atts; *a; a += 2) {
             auto q = split_name(a[0]);
@@ -115,6 +142,8 @@ struct stream_parser::impl {
     static void XMLCALL on_end(void* ud, const char*) {
         auto& s = self(ud);
         if (!s.active()) return;
+        s.last_event = s.event_end();
+        if (s.depth >= 2 && s.stanza_too_large()) return;
         --s.depth;
         if (s.depth == 0) {
             s.boundary = s.event_end();
@@ -136,6 +165,8 @@ struct stream_parser::impl {
         auto& s = self(ud);
         if (!s.active()) return;
         std::string_view t(text, std::size_t(len));
+        s.last_event = s.event_end();
+        if (!s.stack.empty() && s.stanza_too_large()) return;
         if (!s.stack.empty()) {
             s.stack.back()->add_text(t);
         } else if (!is_whitespace(t)) {
@@ -189,6 +220,8 @@ struct stream_parser::impl {
             fail(parse_error::policy_violation, "stream header too large");
         else if (opened && pending > static_cast<long long>(limits.max_stanza_bytes))
             fail(parse_error::policy_violation, "stanza too large");
+        else if (fed - last_event > static_cast<long long>(limits.max_token_bytes))
+            fail(parse_error::policy_violation, "XML token too large");
         return std::string_view::npos;
     }
 };

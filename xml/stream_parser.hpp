@@ -23,6 +23,10 @@ struct parser_limits {
     std::size_t max_header_bytes = 8 * 1024;    // bytes of the stream header
     std::size_t max_depth = 64;                 // nesting below the stream element
     std::size_t max_attributes = 64;            // per element
+    // Bytes of one unfinished token (a start tag, say) without any parser event.
+    // Bounds expat's rescans of a token that arrives in tiny pieces, which would
+    // otherwise cost time quadratic in the token's size.
+    std::size_t max_token_bytes = 32 * 1024;
 };
 
 enum class parse_error {
