@@ -142,6 +142,8 @@ std::optional<std::string> nameprep_domain(std::string_view domain) {
         if (inet_pton(AF_INET6, addr.c_str(), &a6) != 1) return std::nullopt;
         return std::string(domain);
     }
+    // RFC 7622 §3.2: every label has at least one character.
+    if (domain.front() == '.' || domain.find("..") != std::string_view::npos) return std::nullopt;
     std::string lowered(domain);
     bool ascii = true;
     for (auto& c : lowered) {
@@ -153,7 +155,9 @@ std::optional<std::string> nameprep_domain(std::string_view domain) {
     if (ascii) {
         in_addr a4{};
         if (inet_pton(AF_INET, lowered.c_str(), &a4) == 1) return lowered;
-        if (is_plain_ascii_domain(lowered)) return lowered;
+        // A-labels ("xn--") are stored as U-labels, so both spellings compare equal.
+        if (is_plain_ascii_domain(lowered) && lowered.find("xn--") == std::string::npos)
+            return lowered;
         // ASCII with characters no hostname has ('@', '/', ' ', '_', ...).
         for (char c : lowered)
             if (!is_ascii_label_char(c) && c != '.') return std::nullopt;
