@@ -47,8 +47,14 @@ int proxy_policy(sasl_conn_t* conn, void*, const char* requested, unsigned rlen,
                  unsigned alen, const char* def_realm, unsigned, struct propctx*) {
     std::string authz(requested ? std::string_view(requested, rlen) : "");
     std::string authn(auth ? std::string_view(auth, alen) : "");
+    // Cyrus does not always pass the default realm; the connection knows it.
+    const void* conn_realm = nullptr;
+    if (!def_realm || !*def_realm) sasl_getprop(conn, SASL_DEFUSERREALM, &conn_realm);
+    std::string fallback = def_realm && *def_realm ? def_realm
+                           : conn_realm            ? static_cast<const char*>(conn_realm)
+                                                   : "";
     std::string user, realm;
-    detail::split_user(authn, def_realm ? def_realm : "", user, realm);
+    detail::split_user(authn, fallback, user, realm);
     if (authz.empty() || authz == authn || authz == user || authz == user + "@" + realm)
         return SASL_OK;
     sasl_seterror(conn, SASL_NOLOG, "authorization identity is not the account");
@@ -174,6 +180,14 @@ struct exchange::impl {
         std::string user, user_realm;
         detail::split_user(static_cast<const char*>(authn), realm, user, user_realm);
         if (user.empty() || user_realm != realm) return fail(failure::not_authorized);
+        // RFC 6120 §6.3.8: an authorization identity other than the account itself
+        // is refused, whatever the mechanism made of it.
+        const void* authz = nullptr;
+        if (sasl_getprop(conn, SASL_USERNAME, &authz) == SASL_OK && authz) {
+            std::string authz_user, authz_realm;
+            detail::split_user(static_cast<const char*>(authz), realm, authz_user, authz_realm);
+            if (authz_user != user || authz_realm != realm) return fail(failure::invalid_authzid);
+        }
         step_result r{step_result::status::success,
                       std::string(out ? out : "", outlen),
                       failure::not_authorized,

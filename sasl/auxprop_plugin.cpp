@@ -41,8 +41,9 @@ std::string decoy_secret(std::string_view mech, std::string_view user, std::stri
 int lookup(void*, sasl_server_params_t* sparams, unsigned flags, const char* user_in,
            unsigned ulen) {
     if (!sparams || !user_in) return SASL_BADPARAM;
-    // Credentials belong to the authentication identity only.
-    if (flags & SASL_AUXPROP_AUTHZID) return SASL_NOUSER;
+    // Credentials belong to the authentication identity only; an authorization
+    // identity has no properties here (the proxy policy decides about it).
+    if (flags & SASL_AUXPROP_AUTHZID) return SASL_OK;
     std::string user, realm;
     split_user(std::string_view(user_in, ulen),
                sparams->user_realm ? sparams->user_realm : sparams->serverFQDN, user, realm);

@@ -1,0 +1,164 @@
+// Accounts on real SQLite files: CRUD, persistence, migrations, concurrency.
+#include "storage/accounts.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "storage/sqlite/database.hpp"
+
+namespace storage {
+namespace {
+
+class temp_db : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("parley-storage-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        path_ = (dir_ / "test.db").string();
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::unique_ptr<database> open() {
+        auto db = database::open(path_);
+        EXPECT_TRUE(db) << (db ? "" : db.error().message);
+        return db ? std::move(db.value()) : nullptr;
+    }
+
+    std::filesystem::path dir_;
+    std::string path_;
+};
+
+TEST_F(temp_db, create_list_exists_remove) {
+    auto db = open();
+    accounts a(*db);
+    ASSERT_TRUE(a.create("bob", "example.com", "pw"));
+    ASSERT_TRUE(a.create("alice", "example.com", "pw"));
+    ASSERT_TRUE(a.create("alice", "other.example", "pw"));
+    auto list = a.list("example.com");
+    ASSERT_TRUE(list);
+    EXPECT_EQ(list.value(), (std::vector<std::string>{"alice", "bob"}));
+    EXPECT_TRUE(a.exists("alice", "example.com").value());
+    EXPECT_FALSE(a.exists("carol", "example.com").value());
+    ASSERT_TRUE(a.remove("alice", "example.com"));
+    EXPECT_FALSE(a.exists("alice", "example.com").value());
+    EXPECT_TRUE(a.exists("alice", "other.example").value());
+    // The credentials went with the account (ON DELETE CASCADE).
+    auto s = a.secret("alice", "example.com", scram_hash::sha256);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s.value());
+}
+
+TEST_F(temp_db, duplicate_and_missing_accounts_are_errors) {
+    auto db = open();
+    accounts a(*db);
+    ASSERT_TRUE(a.create("alice", "example.com", "pw"));
+    auto again = a.create("alice", "example.com", "pw2");
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, errc::already_exists);
+    auto gone = a.remove("nobody", "example.com");
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().code, errc::not_found);
+    auto pw = a.set_password("nobody", "example.com", "x");
+    ASSERT_FALSE(pw);
+    EXPECT_EQ(pw.error().code, errc::not_found);
+    // The failed create left the first password in place.
+    auto s = a.secret("alice", "example.com", scram_hash::sha1);
+    ASSERT_TRUE(s && s.value());
+    EXPECT_TRUE(verify_password(*s.value(), "pw"));
+}
+
+TEST_F(temp_db, one_secret_per_hash_and_no_plaintext) {
+    auto db = open();
+    accounts a(*db);
+    ASSERT_TRUE(a.create("alice", "example.com", "hunter2-secret", 4096));
+    for (auto h : {scram_hash::sha1, scram_hash::sha256, scram_hash::sha512}) {
+        auto s = a.secret("alice", "example.com", h);
+        ASSERT_TRUE(s && s.value());
+        EXPECT_EQ(s.value()->hash, h);
+        EXPECT_EQ(s.value()->iterations, 4096u);
+        EXPECT_TRUE(verify_password(*s.value(), "hunter2-secret"));
+    }
+    db.reset();
+    // The password itself is nowhere in the file.
+    std::string bytes;
+    for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+        std::ifstream in(f.path(), std::ios::binary);
+        bytes.append(std::istreambuf_iterator<char>(in), {});
+    }
+    EXPECT_EQ(bytes.find("hunter2-secret"), std::string::npos);
+}
+
+TEST_F(temp_db, set_password_replaces_every_secret) {
+    auto db = open();
+    accounts a(*db);
+    ASSERT_TRUE(a.create("alice", "example.com", "old"));
+    ASSERT_TRUE(a.set_password("alice", "example.com", "new"));
+    for (auto h : {scram_hash::sha1, scram_hash::sha256, scram_hash::sha512}) {
+        auto s = a.secret("alice", "example.com", h);
+        ASSERT_TRUE(s && s.value());
+        EXPECT_TRUE(verify_password(*s.value(), "new"));
+        EXPECT_FALSE(verify_password(*s.value(), "old"));
+    }
+}
+
+TEST_F(temp_db, data_survives_reopening_and_migrations_run_once) {
+    {
+        auto db = open();
+        EXPECT_EQ(db->schema_version(), 1);
+        ASSERT_TRUE(accounts(*db).create("alice", "example.com", "pw"));
+    }
+    auto db = open();
+    EXPECT_EQ(db->schema_version(), 1);
+    EXPECT_TRUE(accounts(*db).exists("alice", "example.com").value());
+}
+
+TEST_F(temp_db, a_newer_schema_is_refused_with_both_versions) {
+    {
+        auto db = open();
+        ASSERT_TRUE(db->exec("PRAGMA user_version=999"));
+    }
+    auto db = database::open(path_);
+    ASSERT_FALSE(db);
+    EXPECT_NE(db.error().message.find("999"), std::string::npos) << db.error().message;
+    EXPECT_NE(db.error().message.find("(1)"), std::string::npos) << db.error().message;
+}
+
+TEST_F(temp_db, two_connections_write_concurrently) {
+    open();  // create and migrate first
+    auto work = [this](const std::string& prefix, int* failures) {
+        auto db = database::open(path_);
+        if (!db) {
+            ++*failures;
+            return;
+        }
+        accounts a(*db.value());
+        for (int i = 0; i < 200; ++i)
+            if (!a.create(prefix + std::to_string(i), "example.com", "pw", 4096)) ++*failures;
+    };
+    int f1 = 0, f2 = 0;
+    std::thread t1(work, "a", &f1), t2(work, "b", &f2);
+    t1.join();
+    t2.join();
+    EXPECT_EQ(f1, 0);
+    EXPECT_EQ(f2, 0);
+    auto db = open();
+    EXPECT_EQ(accounts(*db).list("example.com").value().size(), 400u);
+}
+
+TEST(memory_db, works_in_memory) {
+    auto db = database::open(":memory:");
+    ASSERT_TRUE(db);
+    accounts a(*db.value());
+    ASSERT_TRUE(a.create("alice", "example.com", "pw"));
+    EXPECT_TRUE(a.exists("alice", "example.com").value());
+}
+
+}  // namespace
+}  // namespace storage
