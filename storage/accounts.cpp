@@ -10,19 +10,26 @@ namespace {
 
 constexpr scram_hash all_hashes[] = {scram_hash::sha1, scram_hash::sha256, scram_hash::sha512};
 
+// PBKDF2 is deliberately slow: derive before taking SQLite's write lock, so the
+// lock is held only for the inserts.
+std::vector<scram_secret> derive_all(std::string_view password, std::uint32_t iterations) {
+    std::vector<scram_secret> out;
+    for (auto h : all_hashes) out.push_back(derive_secret(h, password, iterations));
+    return out;
+}
+
 result<void> write_secrets(database& db, std::string_view user, std::string_view host,
-                           std::string_view password, std::uint32_t iterations) {
-    for (auto h : all_hashes) {
+                           const std::vector<scram_secret>& secrets) {
+    for (const auto& secret : secrets) {
         // One cached statement, reset between rows when `st` goes out of scope.
         auto st = db.prepare(
             "INSERT OR REPLACE INTO credentials (host, username, mechanism, auth_password) "
             "VALUES (?1, ?2, ?3, ?4)");
         if (!st) return st.error();
-        auto secret = derive_secret(h, password, iterations);
         auto r = st.value()
                      .bind(1, host)
                      .bind(2, user)
-                     .bind(3, mechanism_name(h))
+                     .bind(3, mechanism_name(secret.hash))
                      .bind(4, to_auth_password(secret))
                      .run();
         if (!r) return r;
@@ -34,7 +41,9 @@ result<void> write_secrets(database& db, std::string_view user, std::string_view
 
 result<void> accounts::create(std::string_view user, std::string_view host,
                               std::string_view password, std::uint32_t iterations) {
+    auto secrets = derive_all(password, iterations);
     database::transaction tx(db_);
+    if (!tx.active()) return error{errc::busy, "database is busy"};
     auto ins = db_.prepare("INSERT INTO accounts (host, username, created_at) VALUES (?1, ?2, ?3)");
     if (!ins) return ins.error();
     auto r =
@@ -44,7 +53,7 @@ result<void> accounts::create(std::string_view user, std::string_view host,
             return error{errc::already_exists, "account exists"};
         return r;
     }
-    if (auto w = write_secrets(db_, user, host, password, iterations); !w) return w;
+    if (auto w = write_secrets(db_, user, host, secrets); !w) return w;
     return tx.commit();
 }
 
@@ -58,11 +67,13 @@ result<void> accounts::remove(std::string_view user, std::string_view host) {
 
 result<void> accounts::set_password(std::string_view user, std::string_view host,
                                     std::string_view password, std::uint32_t iterations) {
+    auto secrets = derive_all(password, iterations);
     database::transaction tx(db_);
+    if (!tx.active()) return error{errc::busy, "database is busy"};
     auto found = exists(user, host);
     if (!found) return found.error();
     if (!found.value()) return error{errc::not_found, "no such account"};
-    if (auto w = write_secrets(db_, user, host, password, iterations); !w) return w;
+    if (auto w = write_secrets(db_, user, host, secrets); !w) return w;
     return tx.commit();
 }
 

@@ -56,6 +56,8 @@ class database {
       public:
         explicit transaction(database& db);
         ~transaction();
+        // False when BEGIN failed (e.g. the busy timeout passed).
+        bool active() const { return !done_; }
         result<void> commit();
 
       private:
