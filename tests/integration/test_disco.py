@@ -54,5 +54,21 @@ class ServerModules(ServerTestCase):
         self.assertEqual(ctx.exception.iq["error"]["condition"], "service-unavailable")
 
 
+class ModuleSwitchedOff(ServerTestCase):
+    extra_config = "modules: {ping: false, version: {show_os: true}}\n"
+
+    async def test_disabled_module_is_gone_and_the_rest_works(self):
+        c = await self.client("alice@localhost/off")
+        info = await c["xep_0030"].get_info(jid="localhost", timeout=5)
+        features = set(info["disco_info"]["features"])
+        self.assertNotIn("urn:xmpp:ping", features)
+        self.assertIn("jabber:iq:version", features)
+        with self.assertRaises(IqError) as ctx:
+            await c["xep_0199"].send_ping("localhost", timeout=5)
+        self.assertEqual(ctx.exception.iq["error"]["condition"], "service-unavailable")
+        v = await c["xep_0092"].get_version("localhost", timeout=5)
+        self.assertTrue(v["software_version"]["os"])  # show_os: true
+
+
 if __name__ == "__main__":
     unittest.main()

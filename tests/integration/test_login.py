@@ -91,6 +91,35 @@ class DefaultConfig(ServerTestCase):
         finally:
             s.close()
 
+    def test_sasl_abort(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with ctx.wrap_socket(raw_connect(self.server.tls_port), server_hostname="localhost") as s:
+            s.sendall(HEADER.format(to="localhost").encode())
+            read_until(s, "</stream:features>")
+            # n,,n=alice,r=abcdefghijklmnopqrstuvwx
+            s.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>"
+                      b"biwsbj1hbGljZSxyPWFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eA==</auth>")
+            self.assertIn("<challenge", read_until(s, "</challenge>"))
+            s.sendall(b"<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+            self.assertIn("<aborted/>", read_until(s, "</failure>"))
+            # A fresh attempt on the same stream works.
+            s.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                      b"AGFsaWNlAHNlY3JldA==</auth>")
+            self.assertIn("<success", read_until(s, "xmpp-sasl'/>"))
+
+    def test_bad_base64_is_incorrect_encoding(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with ctx.wrap_socket(raw_connect(self.server.tls_port), server_hostname="localhost") as s:
+            s.sendall(HEADER.format(to="localhost").encode())
+            read_until(s, "</stream:features>")
+            s.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                      b"not base64!</auth>")
+            self.assertIn("<incorrect-encoding/>", read_until(s, "</failure>"))
+
     def test_direct_tls_negotiates_alpn_xmpp_client(self):
         ctx = ssl.create_default_context()
         ctx.check_hostname = False

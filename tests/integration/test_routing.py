@@ -72,6 +72,22 @@ class Routing(ServerTestCase):
         m = await alice.next_message()
         self.assertEqual(m["error"]["condition"], "remote-server-not-found")
 
+    async def test_malformed_to_gets_jid_malformed(self):
+        alice = await self.client("alice@localhost/badjid")
+        alice.send_raw("<message to='bad@@localhost' id='m-bad' type='chat'><body>x</body></message>")
+        m = await alice.next_message()
+        self.assertEqual(m["type"], "error")
+        self.assertEqual(m["id"], "m-bad")
+        self.assertEqual(m["error"]["condition"], "jid-malformed")
+
+    async def test_forged_from_ends_the_stream(self):
+        mallory = await self.client("carol@localhost/forger")
+        errors = []
+        mallory.add_event_handler("stream_error", lambda e: errors.append(e["condition"]))
+        mallory.send_raw("<message from='bob@localhost/b1' to='alice@localhost'><body>x</body></message>")
+        await asyncio.wait_for(asyncio.shield(mallory.ended), 10)
+        self.assertEqual(errors, ["invalid-from"])
+
     async def test_connected_users_lists_bound_sessions(self):
         await self.client("carol@localhost/listed")
         code, out, _ = self.server.ctl("connected_users")
