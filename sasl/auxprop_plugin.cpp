@@ -1,5 +1,7 @@
 #include "sasl/auxprop_plugin.hpp"
 
+#include "xml/base64.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -15,10 +17,7 @@ unsigned char g_decoy_key[32];
 constexpr std::string_view scram_mechs[] = {"SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512"};
 
 std::string b64(const unsigned char* p, std::size_t n) {
-    std::string out(4 * ((n + 2) / 3), '\0');
-    int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, int(n));
-    out.resize(std::size_t(len));
-    return out;
+    return xml::base64_encode(std::string_view(reinterpret_cast<const char*>(p), n));
 }
 
 // A secret for an account that does not exist. Cyrus answers an unknown user at

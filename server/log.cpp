@@ -1,5 +1,7 @@
 #include "server/log.hpp"
 
+#include "xml/datetime.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -26,19 +28,6 @@ std::string_view level_name(log_level l) {
     return "?";
 }
 
-std::string timestamp() {
-    using namespace std::chrono;
-    auto now = system_clock::now();
-    auto t = system_clock::to_time_t(now);
-    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
-    return buf;
-}
-
 }  // namespace
 
 void set_level(log_level level) {
@@ -50,7 +39,7 @@ bool enabled(log_level level) {
 }
 
 void write(log_level level, std::string_view area, std::string_view text) {
-    std::string line = timestamp();
+    std::string line = xml::datetime();
     line += ' ';
     line += level_name(level);
     line += ' ';

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "storage/accounts.hpp"
+#include "xml/base64.hpp"
 
 namespace storage {
 
@@ -40,25 +41,6 @@ std::string hash(const EVP_MD* md, std::string_view data) {
     unsigned int len = 0;
     EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
     return std::string(reinterpret_cast<char*>(out), len);
-}
-
-std::string base64(std::string_view in) {
-    std::string out(4 * ((in.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-    out.resize(std::size_t(n));
-    return out;
-}
-
-std::optional<std::string> unbase64(std::string_view in) {
-    if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-    std::string out(in.size() / 4 * 3, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-    if (n < 0) return std::nullopt;
-    std::size_t pad = in.ends_with("==") ? 2 : in.ends_with("=") ? 1 : 0;
-    out.resize(std::size_t(n) - pad);
-    return out;
 }
 
 }  // namespace
@@ -107,7 +89,8 @@ bool verify_password(const scram_secret& s, std::string_view password) {
 
 std::string to_auth_password(const scram_secret& s) {
     return std::string(mechanism_name(s.hash)) + "$" + std::to_string(s.iterations) + ":" +
-           base64(s.salt) + "$" + base64(s.stored_key) + ":" + base64(s.server_key);
+           xml::base64_encode(s.salt) + "$" + xml::base64_encode(s.stored_key) + ":" +
+           xml::base64_encode(s.server_key);
 }
 
 std::optional<scram_secret> parse_auth_password(std::string_view s) {
@@ -137,11 +120,12 @@ std::optional<scram_secret> parse_auth_password(std::string_view s) {
         if (c < '0' || c > '9') return std::nullopt;
         iter = iter * 10 + std::uint32_t(c - '0');
     }
-    auto salt = unbase64(info.substr(c1 + 1));
-    auto stored = unbase64(value.substr(0, c2));
-    auto server = unbase64(value.substr(c2 + 1));
+    auto salt = xml::base64_decode(info.substr(c1 + 1));
+    auto stored = xml::base64_decode(value.substr(0, c2));
+    auto server = xml::base64_decode(value.substr(c2 + 1));
     auto size = std::size_t(EVP_MD_get_size(digest(out.hash)));
-    if (!iter || !salt || !stored || !server || stored->size() != size || server->size() != size)
+    if (!iter || !salt || salt->empty() || !stored || !server || stored->size() != size ||
+        server->size() != size)
         return std::nullopt;
     out.iterations = iter;
     out.salt = std::move(*salt);

@@ -6,12 +6,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <openssl/evp.h>
-
 #include <random>
 
 #include "server/log.hpp"
 #include "server/stream/c2s_session.hpp"
+#include "xml/base64.hpp"
 #include "xml/builder.hpp"
 #include "xml/namespaces.hpp"
 #include "xml/writer.hpp"
@@ -37,29 +36,14 @@ std::string random_token(std::size_t len) {
     return s;
 }
 
-std::string base64_encode(std::string_view in) {
-    if (in.empty()) return "=";
-    std::string out(4 * ((in.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-    out.resize(n);
-    return out;
+// RFC 6120 §6.4.2: an empty payload is sent as "=".
+std::string sasl_encode(std::string_view in) {
+    return in.empty() ? "=" : xml::base64_encode(in);
 }
 
-// Strict base64 (RFC 6120 §6.4.2 requires it): whitespace is not allowed either.
-std::optional<std::string> base64_decode(std::string_view in) {
-    if (in == "=" || in.empty()) return std::string();
-    if (in.size() % 4 != 0) return std::nullopt;
-    for (char c : in)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
-            return std::nullopt;
-    std::string out(in.size() / 4 * 3, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-    if (n < 0) return std::nullopt;
-    std::size_t pad = in.ends_with("==") ? 2 : in.ends_with("=") ? 1 : 0;
-    out.resize(std::size_t(n) - pad);
-    return out;
+std::optional<std::string> sasl_decode(std::string_view in) {
+    if (in == "=") return std::string();
+    return xml::base64_decode(in);
 }
 
 }  // namespace
@@ -197,7 +181,7 @@ asio::awaitable<void> c2s_session::start_tls() {
 asio::awaitable<void> c2s_session::sasl_auth(const xml::element& auth) {
     auto mechanism = std::string(auth.attr_or("mechanism", ""));
     auto text = auth.text();
-    auto initial = base64_decode(text);
+    auto initial = sasl_decode(text);
     if (!initial) co_return sasl_failure("incorrect-encoding");
     auto& exchange = sasl_exchange();
     bool has_initial = !text.empty();
@@ -212,7 +196,7 @@ asio::awaitable<void> c2s_session::sasl_auth(const xml::element& auth) {
 
 asio::awaitable<void> c2s_session::sasl_response(const xml::element& response) {
     if (!sasl_) co_return sasl_failure("malformed-request", "no authentication in progress");
-    auto data = base64_decode(response.text());
+    auto data = sasl_decode(response.text());
     if (!data) co_return sasl_failure("incorrect-encoding");
     auto& exchange = *sasl_;
     auto job = [&exchange, data = *data](storage::database&) { return exchange.step(data); };
@@ -224,7 +208,7 @@ asio::awaitable<void> c2s_session::sasl_outcome(const sasl::step_result& r) {
     if (state_ == stream_state::closing) co_return;
     using status = sasl::step_result::status;
     if (r.state == status::challenge) {
-        co_return queue(*builder(ns::sasl, "challenge").text(base64_encode(r.data)).done());
+        co_return queue(*builder(ns::sasl, "challenge").text(sasl_encode(r.data)).done());
     }
     if (r.state == status::success) {
         ctx_.throttle.succeeded(remote_address());
@@ -232,7 +216,7 @@ asio::awaitable<void> c2s_session::sasl_outcome(const sasl::step_result& r) {
         authenticated_ = true;
         sasl_.reset();
         builder ok(ns::sasl, "success");
-        if (!r.data.empty()) ok.text(base64_encode(r.data));
+        if (!r.data.empty()) ok.text(sasl_encode(r.data));
         queue(*ok.done());
         log::info("c2s", remote_address(), ": authenticated as ", user_, "@", host_);
         // RFC 6120 §6.4.6: the stream restarts after SASL success.
