@@ -239,6 +239,15 @@ def raw_connect(port, timeout=10):
     return s
 
 
+def raw_tls_connect(port, timeout=10):
+    """Direct TLS (XEP-0368) to the server's self-signed certificate."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["xmpp-client"])
+    return ctx.wrap_socket(raw_connect(port, timeout), server_hostname="localhost")
+
+
 def read_until_closed(sock, timeout=10, limit=1 << 20):
     """Everything the server sends until it closes the connection."""
     sock.settimeout(timeout)

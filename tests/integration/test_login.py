@@ -2,10 +2,9 @@
 failures, and resource binding."""
 
 import asyncio
-import ssl
 import unittest
 
-from parley_harness import HEADER, ServerTestCase, raw_connect, read_until, read_until_closed
+from parley_harness import HEADER, ServerTestCase, raw_connect, raw_tls_connect, read_until
 
 
 def used_mechanism(client):
@@ -92,10 +91,7 @@ class DefaultConfig(ServerTestCase):
             s.close()
 
     def test_sasl_abort(self):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        with ctx.wrap_socket(raw_connect(self.server.tls_port), server_hostname="localhost") as s:
+        with raw_tls_connect(self.server.tls_port) as s:
             s.sendall(HEADER.format(to="localhost").encode())
             read_until(s, "</stream:features>")
             # n,,n=alice,r=abcdefghijklmnopqrstuvwx
@@ -110,10 +106,7 @@ class DefaultConfig(ServerTestCase):
             self.assertIn("<success", read_until(s, "xmpp-sasl'/>"))
 
     def test_bad_base64_is_incorrect_encoding(self):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        with ctx.wrap_socket(raw_connect(self.server.tls_port), server_hostname="localhost") as s:
+        with raw_tls_connect(self.server.tls_port) as s:
             s.sendall(HEADER.format(to="localhost").encode())
             read_until(s, "</stream:features>")
             s.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
@@ -121,11 +114,7 @@ class DefaultConfig(ServerTestCase):
             self.assertIn("<incorrect-encoding/>", read_until(s, "</failure>"))
 
     def test_direct_tls_negotiates_alpn_xmpp_client(self):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.set_alpn_protocols(["xmpp-client"])
-        with ctx.wrap_socket(raw_connect(self.server.tls_port), server_hostname="localhost") as s:
+        with raw_tls_connect(self.server.tls_port) as s:
             self.assertEqual(s.selected_alpn_protocol(), "xmpp-client")
             s.sendall(HEADER.format(to="localhost").encode())
             features = read_until(s, "</stream:features>")
