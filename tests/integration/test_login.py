@@ -58,7 +58,7 @@ class DefaultConfig(ServerTestCase):
                               mech="SCRAM-SHA-256-PLUS", connect=False)
         with self.assertRaises((PermissionError, ConnectionError)):
             await c.login(self.server, timeout=15)
-        self.assertIn("authentication failed", self.server.log())
+        self.assertTrue(self.server.wait_for_log("authentication failed (not-authorized)"))
 
     async def test_unknown_user_fails_like_a_wrong_password(self):
         c = await self.client("mallory@localhost/x", password="secret", mech="SCRAM-SHA-256-PLUS",
@@ -68,9 +68,11 @@ class DefaultConfig(ServerTestCase):
 
     async def test_second_bind_of_same_full_jid_replaces_the_first(self):
         first = await self.client("bob@localhost/same")
+        errors = []
+        first.add_event_handler("stream_error", lambda e: errors.append(e["condition"]))
         second = await self.client("bob@localhost/same")
         await asyncio.wait_for(asyncio.shield(first.ended), 10)
-        self.assertIn("replaced by a new connection", self.server.log())
+        self.assertEqual(errors, ["conflict"])
         pong = await second["xep_0199"].send_ping("localhost", timeout=5)
         self.assertIsNotNone(pong)
 
