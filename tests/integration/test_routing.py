@@ -88,6 +88,27 @@ class Routing(ServerTestCase):
         await asyncio.wait_for(asyncio.shield(mallory.ended), 10)
         self.assertEqual(errors, ["invalid-from"])
 
+    async def test_presence_reaches_the_accounts_other_resources(self):
+        first = await self.client("bob@localhost/first", presence=False)
+        seen = asyncio.Queue()
+        first.add_event_handler("presence_available", lambda p: seen.put_nowait(str(p["from"])))
+        first.send_presence(ppriority=1)
+        # Our own broadcast comes back to us (RFC 6121 §4.2.2).
+        self.assertEqual(await asyncio.wait_for(seen.get(), 5), "bob@localhost/first")
+        second = await self.client("bob@localhost/second", presence=False)
+        learned = asyncio.Queue()
+        second.add_event_handler("presence_available", lambda p: learned.put_nowait(str(p["from"])))
+        second.send_presence()
+        # The newcomer hears about its sibling, and the sibling about it.
+        got = {await asyncio.wait_for(learned.get(), 5), await asyncio.wait_for(learned.get(), 5)}
+        self.assertEqual(got, {"bob@localhost/first", "bob@localhost/second"})
+        self.assertEqual(await asyncio.wait_for(seen.get(), 5), "bob@localhost/second")
+        # Going offline is broadcast too.
+        gone = asyncio.Queue()
+        first.add_event_handler("presence_unavailable", lambda p: gone.put_nowait(str(p["from"])))
+        second.disconnect()
+        self.assertEqual(await asyncio.wait_for(gone.get(), 5), "bob@localhost/second")
+
     async def test_connected_users_lists_bound_sessions(self):
         await self.client("carol@localhost/listed")
         code, out, _ = self.server.ctl("connected_users")
