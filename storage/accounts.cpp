@@ -58,11 +58,21 @@ result<void> accounts::create(std::string_view user, std::string_view host,
 }
 
 result<void> accounts::remove(std::string_view user, std::string_view host) {
+    database::transaction tx(db_);
+    if (!tx.active()) return error{errc::busy, "database is busy"};
     auto st = db_.prepare("DELETE FROM accounts WHERE host = ?1 AND username = ?2");
     if (!st) return st.error();
     if (auto r = st.value().bind(1, host).bind(2, user).run(); !r) return r;
     if (sqlite3_changes(db_.handle()) == 0) return error{errc::not_found, "no such account"};
-    return {};
+    // Everything modules kept for the account goes with it, in the same
+    // transaction: no orphaned roster or offline rows for a reused name.
+    for (auto sql : {"DELETE FROM keyval WHERE host = ?1 AND username = ?2",
+                     "DELETE FROM map WHERE host = ?1 AND username = ?2"}) {
+        auto del = db_.prepare(sql);
+        if (!del) return del.error();
+        if (auto r = del.value().bind(1, host).bind(2, user).run(); !r) return r;
+    }
+    return tx.commit();
 }
 
 result<void> accounts::set_password(std::string_view user, std::string_view host,

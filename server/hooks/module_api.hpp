@@ -97,6 +97,11 @@ class module_context {
     virtual const server::config& config() const = 0;
     virtual server::router& router() = 0;
     virtual storage_executor& storage() = 0;
+
+    // Route a stanza the module built; its 'from' and 'to' must be set. Any thread.
+    virtual void send(xml::element_ptr stanza) = 0;
+    // The full JIDs currently bound for an account. Any thread.
+    virtual std::vector<xml::jid> bound_resources(const xml::jid& bare) const = 0;
 };
 
 class module {

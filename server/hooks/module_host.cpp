@@ -55,6 +55,12 @@ class module_host::context final : public module_context {
     const server::config& config() const override { return host_.cfg_; }
     server::router& router() override { return host_.router_; }
     storage_executor& storage() override { return host_.storage_; }
+    void send(xml::element_ptr stanza) override { host_.router_.route(std::move(stanza)); }
+    std::vector<xml::jid> bound_resources(const xml::jid& bare) const override {
+        std::vector<xml::jid> out;
+        for (const auto& r : host_.router_.sessions().resources(bare)) out.push_back(r.full);
+        return out;
+    }
 
   private:
     module_host& host_;

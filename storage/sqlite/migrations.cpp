@@ -23,10 +23,31 @@ CREATE TABLE credentials (
 ) WITHOUT ROWID;
 )sql";
 
+// 2: the two generic shapes modules store their data in (DESIGN: storage by
+// shape). keyval: one value per (account, store); map: many keyed values.
+constexpr std::string_view m0002 = R"sql(
+CREATE TABLE keyval (
+    host     TEXT NOT NULL,
+    username TEXT NOT NULL,
+    store    TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (host, username, store)
+) WITHOUT ROWID;
+
+CREATE TABLE map (
+    host     TEXT NOT NULL,
+    username TEXT NOT NULL,
+    store    TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (host, username, store, key)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<migration>& migrations() {
-    static const std::vector<migration> all{{1, m0001}};
+    static const std::vector<migration> all{{1, m0001}, {2, m0002}};
     return all;
 }
 

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "storage/sqlite/database.hpp"
+#include "storage/sqlite/migrations.hpp"
+#include "storage/store.hpp"
 
 namespace storage {
 namespace {
@@ -111,11 +113,11 @@ TEST_F(temp_db, set_password_replaces_every_secret) {
 TEST_F(temp_db, data_survives_reopening_and_migrations_run_once) {
     {
         auto db = open();
-        EXPECT_EQ(db->schema_version(), 1);
+        EXPECT_EQ(db->schema_version(), latest_schema_version());
         ASSERT_TRUE(accounts(*db).create("alice", "example.com", "pw"));
     }
     auto db = open();
-    EXPECT_EQ(db->schema_version(), 1);
+    EXPECT_EQ(db->schema_version(), latest_schema_version());
     EXPECT_TRUE(accounts(*db).exists("alice", "example.com").value());
 }
 
@@ -127,7 +129,8 @@ TEST_F(temp_db, a_newer_schema_is_refused_with_both_versions) {
     auto db = database::open(path_);
     ASSERT_FALSE(db);
     EXPECT_NE(db.error().message.find("999"), std::string::npos) << db.error().message;
-    EXPECT_NE(db.error().message.find("(1)"), std::string::npos) << db.error().message;
+    auto latest = "(" + std::to_string(latest_schema_version()) + ")";
+    EXPECT_NE(db.error().message.find(latest), std::string::npos) << db.error().message;
 }
 
 TEST_F(temp_db, two_connections_write_concurrently) {
@@ -150,6 +153,49 @@ TEST_F(temp_db, two_connections_write_concurrently) {
     EXPECT_EQ(f2, 0);
     auto db = open();
     EXPECT_EQ(accounts(*db).list("example.com").value().size(), 400u);
+}
+
+TEST_F(temp_db, keyval_and_map_stores) {
+    auto db = open();
+    account_ref alice{"alice", "example.com"}, bob{"bob", "example.com"};
+    keyval_store ver(*db, "roster_version");
+    EXPECT_FALSE(ver.get(alice).value());
+    ASSERT_TRUE(ver.set(alice, "3"));
+    EXPECT_EQ(ver.get(alice).value().value_or(""), "3");
+    EXPECT_FALSE(ver.get(bob).value());
+    map_store roster(*db, "roster"), other(*db, "other");
+    ASSERT_TRUE(roster.set(alice, "b@x", "<item/>"));
+    ASSERT_TRUE(roster.set(alice, "a@x", "<item2/>"));
+    ASSERT_TRUE(other.set(alice, "a@x", "elsewhere"));
+    auto all = roster.all(alice);
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all.value().size(), 2u);
+    EXPECT_EQ(all.value()[0].first, "a@x");
+    EXPECT_EQ(roster.count(alice).value(), 2u);
+    EXPECT_EQ(roster.count(bob).value(), 0u);
+    EXPECT_EQ(roster.get(alice, "b@x").value().value_or(""), "<item/>");
+    ASSERT_TRUE(roster.remove(alice, "b@x"));
+    EXPECT_EQ(roster.remove(alice, "b@x").error().code, errc::not_found);
+    ASSERT_TRUE(roster.remove_all(alice));
+    EXPECT_EQ(roster.count(alice).value(), 0u);
+    EXPECT_EQ(other.count(alice).value(), 1u);
+}
+
+TEST_F(temp_db, removing_an_account_removes_its_module_data) {
+    auto db = open();
+    accounts a(*db);
+    ASSERT_TRUE(a.create("alice", "example.com", "pw"));
+    ASSERT_TRUE(a.create("bob", "example.com", "pw"));
+    account_ref alice{"alice", "example.com"}, bob{"bob", "example.com"};
+    map_store roster(*db, "roster");
+    keyval_store ver(*db, "roster_version");
+    ASSERT_TRUE(roster.set(alice, "bob@example.com", "<item/>"));
+    ASSERT_TRUE(roster.set(bob, "alice@example.com", "<item/>"));
+    ASSERT_TRUE(ver.set(alice, "1"));
+    ASSERT_TRUE(a.remove("alice", "example.com"));
+    EXPECT_EQ(roster.count(alice).value(), 0u);
+    EXPECT_FALSE(ver.get(alice).value());
+    EXPECT_EQ(roster.count(bob).value(), 1u);
 }
 
 TEST(memory_db, works_in_memory) {
