@@ -12,7 +12,10 @@ thread_local std::unique_ptr<storage::database> thread_db;
 }  // namespace
 
 storage_executor::storage_executor(std::string db_path, unsigned threads)
-    : path_(std::move(db_path)), pool_(threads == 0 ? 1 : threads) {}
+    : path_(std::move(db_path)), pool_(threads == 0 ? 1 : threads) {
+    // Enough strands that unrelated accounts rarely share one.
+    for (int i = 0; i < 64; ++i) strands_.push_back(asio::make_strand(pool_.get_executor()));
+}
 
 storage_executor::~storage_executor() {
     join();

@@ -14,12 +14,15 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "storage/sqlite/database.hpp"
 
@@ -52,6 +55,15 @@ class storage_executor {
         asio::post(pool_, [this, f = std::move(f)]() mutable { f(db()); });
     }
 
+    // Fire-and-forget, in order with every other job posted under the same key
+    // (an account's bare JID, say): jobs for one key never run concurrently or
+    // out of order; jobs for different keys run in parallel.
+    template <class F>
+    void post_ordered(std::string_view key, F f) {
+        auto& strand = strands_[std::hash<std::string_view>{}(key) % strands_.size()];
+        asio::post(strand, [this, f = std::move(f)]() mutable { f(db()); });
+    }
+
     // Coroutine form; the function must return a value (not void).
     template <class F>
     auto run(F f) -> asio::awaitable<std::invoke_result_t<F, storage::database&>> {
@@ -69,6 +81,7 @@ class storage_executor {
   private:
     std::string path_;
     asio::thread_pool pool_;
+    std::vector<asio::strand<asio::thread_pool::executor_type>> strands_;
 };
 
 }  // namespace server

@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "server/router/routed_stanza.hpp"
 #include "xml/element.hpp"
 #include "xml/jid.hpp"
+#include "xml/stanza.hpp"
 
 namespace server {
 
@@ -23,6 +25,31 @@ struct session_bound {
 struct session_closed {
     xml::jid full;
     bool was_available = false;
+};
+
+// A stanza a local client sent, before the router delivers it (RFC 6121 outbound
+// processing: the user's server acts on subscriptions and directed presence).
+// A handler that takes the stanza over returns handled::yes. Fired on the
+// sending session's thread.
+struct client_stanza {
+    const routed_stanza& s;
+    xml::stanza_kind kind;
+};
+
+// A stanza addressed to a local account (its bare or a full JID), from anyone,
+// before the delivery table runs (RFC 6121 inbound processing). A handler that
+// takes it over returns handled::yes. Fired on the routing thread.
+struct account_stanza {
+    const routed_stanza& s;
+    xml::stanza_kind kind;
+};
+
+// A bound resource sent its initial available presence (RFC 6121 §4.2): it now
+// receives presence and, with a non-negative priority, bare-JID messages.
+// Fired on the session's thread after the router knows it is available.
+struct resource_available {
+    xml::jid full;
+    int priority = 0;
 };
 
 // A message for a local account could not be delivered to any resource (none

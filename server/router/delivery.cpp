@@ -40,6 +40,8 @@ void router::route(xml::element_ptr el) {
 
 void router::route(routed_stanza s) {
     auto kind = xml::stanza(s.el).kind();
+    // RFC 6121 outbound processing: modules see what a client sent first.
+    if (s.origin == origin::client && events_.fire(client_stanza{s, kind}) == handled::yes) return;
     // RFC 6120 §10.3: no 'to' means the sender's own account. Presence without
     // 'to' is the broadcast of RFC 6121 §4.2.
     if (s.to.empty()) {
@@ -52,6 +54,8 @@ void router::route(routed_stanza s) {
         return;
     }
     if (s.to.is_domain()) return route_to_host(s, kind);
+    // RFC 6121 inbound processing: modules see what an account receives first.
+    if (events_.fire(account_stanza{s, kind}) == handled::yes) return;
     if (!s.to.is_bare()) return route_to_full(s, kind);
     route_to_bare(s, kind);
 }
@@ -168,7 +172,7 @@ void router::bounce(const routed_stanza& s, const xml::stanza_error& err) {
     // no 'to' was addressed to the sender's own account.
     auto from = s.to.empty() ? s.from.bare() : s.to;
     auto stamped = xml::stanza(reply).with_addresses(from.str(), s.from.str());
-    route(routed_stanza{std::move(stamped), std::move(from), s.from});
+    route(routed_stanza{std::move(stamped), std::move(from), s.from, origin::server});
 }
 
 }  // namespace server

@@ -10,6 +10,7 @@
 
 #include "server/hooks/event_bus.hpp"
 #include "server/router/iq_dispatch.hpp"
+#include "server/router/routed_stanza.hpp"
 #include "server/router/sessions.hpp"
 #include "xml/element.hpp"
 #include "xml/jid.hpp"
@@ -17,14 +18,6 @@
 #include "xml/stanza_error.hpp"
 
 namespace server {
-
-// A stanza on its way: 'from' is trusted (stamped by the session or the server),
-// 'to' is prepared. The element's attributes match both.
-struct routed_stanza {
-    xml::element_ptr el;
-    xml::jid from;
-    xml::jid to;  // empty when the stanza had no 'to'
-};
 
 class router {
   public:

@@ -274,7 +274,9 @@ void c2s_session::finish() {
                          .attr("type", "unavailable")
                          .attr("from", jid_.str())
                          .done();
-            ctx_.router.route(routed_stanza{p, jid_, {}});
+            // Sent on the client's behalf: contacts and directed-presence
+            // receivers must learn it too, as if the client had sent it.
+            ctx_.router.route(routed_stanza{p, jid_, {}, origin::client});
         }
         session_closed ev{jid_, was_available};
         ctx_.events.fire(ev);

@@ -76,7 +76,7 @@ void c2s_session::handle_stanza(const xml::element_ptr& el) {
     }
     auto stamped = st.with_addresses(jid_.str(), to.empty() ? "" : to.str());
     if (kind == stanza_kind::presence && to.empty()) track_own_presence(stamped);
-    ctx_.router.route(routed_stanza{std::move(stamped), jid_, std::move(to)});
+    ctx_.router.route(routed_stanza{std::move(stamped), jid_, std::move(to), origin::client});
 }
 
 void c2s_session::track_own_presence(const xml::element_ptr& stamped) {
@@ -85,9 +85,10 @@ void c2s_session::track_own_presence(const xml::element_ptr& stamped) {
     bool available = type.empty();
     bool initial = available && !available_;
     available_ = available;
-    ctx_.router.sessions().set_presence(jid_, available, presence_priority(*stamped),
-                                        available ? stamped : nullptr);
+    int priority = presence_priority(*stamped);
+    ctx_.router.sessions().set_presence(jid_, available, priority, available ? stamped : nullptr);
     if (!initial) return;
+    ctx_.events.fire(resource_available{jid_, priority});
     // RFC 6121 §4.2.2: a resource coming online learns its siblings' presence.
     for (const auto& r : ctx_.router.sessions().resources(jid_.bare())) {
         if (r.full != jid_ && r.available && r.last_presence) queue(*r.last_presence);
