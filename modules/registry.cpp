@@ -2,6 +2,7 @@
 // function; a module missing from parley.yml runs with its defaults.
 #include "modules/disco/disco.hpp"
 #include "modules/ping/ping.hpp"
+#include "modules/presence/presence.hpp"
 #include "modules/roster/roster.hpp"
 #include "modules/time/time.hpp"
 #include "modules/version/version.hpp"
@@ -10,10 +11,17 @@
 namespace server {
 
 std::vector<module_info> builtin_modules() {
+    // One per line, in start order (it matters only for hooks of equal priority).
+    // clang-format off
     return {
-        modules::disco_module_info(),   modules::ping_module_info(), modules::roster_module_info(),
-        modules::version_module_info(), modules::time_module_info(),
+        modules::disco_module_info(),
+        modules::ping_module_info(),
+        modules::roster_module_info(),
+        modules::presence_module_info(),
+        modules::version_module_info(),
+        modules::time_module_info(),
     };
+    // clang-format on
 }
 
 }  // namespace server

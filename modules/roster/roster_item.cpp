@@ -8,33 +8,60 @@
 
 namespace modules {
 
-xml::element_ptr roster_item::to_element() const {
+namespace {
+
+xml::builder wire_item(const roster_item& r) {
     xml::builder item(ns_roster, "item");
-    item.attr("jid", jid.str());
-    if (!name.empty()) item.attr("name", name);
-    item.attr("subscription", subscription);
-    if (ask_subscribe) item.attr("ask", "subscribe");
-    for (const auto& g : groups) item.text_child(ns_roster, "group", g);
-    return item.done();
+    item.attr("jid", r.jid.str());
+    if (!r.name.empty()) item.attr("name", r.name);
+    item.attr("subscription", to_string(r.state.sub));
+    if (r.state.pending_out) item.attr("ask", "subscribe");
+    if (r.approved) item.attr("approved", "true");
+    for (const auto& g : r.groups) item.text_child(ns_roster, "group", g);
+    return item;
+}
+
+}  // namespace
+
+xml::element_ptr roster_item::to_element() const {
+    return wire_item(*this).done();
+}
+
+xml::element_ptr roster_item::removed_element(const xml::jid& jid) {
+    return xml::builder(ns_roster, "item")
+        .attr("jid", jid.str())
+        .attr("subscription", "remove")
+        .done();
 }
 
 std::string roster_item::serialize() const {
-    return xml::to_string(*to_element(), ns_roster);
+    auto item = wire_item(*this);
+    if (state.pending_in) item.attr("pending-in", "true");
+    if (!in_roster) item.attr("hidden", "true");
+    if (!request_status.empty()) item.text_child(ns_roster, "status", request_status);
+    return xml::to_string(*item.done(), ns_roster);
 }
 
 std::optional<roster_item> roster_item::deserialize(std::string_view text) {
     auto el = xml::parse_fragment(text, ns_roster);
     if (!el) return std::nullopt;
     auto jid = xml::jid::parse(el->attr_or("jid", ""));
-    if (!jid) return std::nullopt;
+    auto sub = parse_subscription(el->attr_or("subscription", "none"));
+    if (!jid || !sub) return std::nullopt;
     roster_item item;
     item.jid = *jid;
     item.name = el->attr_or("name", "");
-    item.subscription = el->attr_or("subscription", "none");
-    item.ask_subscribe = el->attr_or("ask", "") == "subscribe";
-    for (const auto* g : el->children())
-        if (g->name() == xml::qname{std::string(ns_roster), "group"})
-            item.groups.push_back(g->text());
+    item.state.sub = *sub;
+    item.state.pending_out = el->attr_or("ask", "") == "subscribe";
+    item.state.pending_in = el->attr_or("pending-in", "") == "true";
+    item.approved = el->attr_or("approved", "") == "true";
+    item.in_roster = el->attr_or("hidden", "") != "true";
+    for (const auto* c : el->children()) {
+        if (c->name() == xml::qname{std::string(ns_roster), "group"})
+            item.groups.push_back(c->text());
+        if (c->name() == xml::qname{std::string(ns_roster), "status"})
+            item.request_status = c->text();
+    }
     return item;
 }
 

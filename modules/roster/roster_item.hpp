@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "modules/roster/subscription.hpp"
 #include "xml/element.hpp"
 #include "xml/jid.hpp"
 #include "xml/stanza_error.hpp"
@@ -14,14 +15,22 @@ namespace modules {
 
 inline constexpr std::string_view ns_roster = "jabber:iq:roster";
 
+// One record per contact the account has dealings with. A record that only
+// holds an unanswered inbound request (RFC 6121 §3.1.3: the contact is not
+// added to the roster for that) has in_roster = false and is never shown.
 struct roster_item {
     xml::jid jid;  // bare
     std::string name;
-    std::string subscription = "none";  // none | to | from | both
-    bool ask_subscribe = false;         // pending-out: ask='subscribe'
     std::vector<std::string> groups;
+    sub_state state;
+    bool approved = false;       // RFC 6121 §3.4 pre-approval
+    bool in_roster = true;       // shown in roster results and pushes
+    std::string request_status;  // <status/> of the pending inbound request
 
+    // The wire form (RFC 6121 §2.1.2), or an item with subscription='remove'.
     xml::element_ptr to_element() const;
+    static xml::element_ptr removed_element(const xml::jid& jid);
+    // The stored form: the wire form plus what only the server keeps.
     std::string serialize() const;
     static std::optional<roster_item> deserialize(std::string_view text);
 };

@@ -55,6 +55,12 @@ class iq_request {
 
 using iq_handler = std::function<void(const iq_request&)>;
 
+struct available_resource {
+    xml::jid full;
+    int priority = 0;
+    xml::element_ptr presence;  // the last available presence it broadcast
+};
+
 struct disco_identity {
     std::string category;
     std::string type;
@@ -98,10 +104,26 @@ class module_context {
     virtual server::router& router() = 0;
     virtual storage_executor& storage() = 0;
 
+    // One object shared by the modules that need it (the roster book of the
+    // roster and presence modules), made by whichever asks first. Start-up only.
+    template <class T>
+    std::shared_ptr<T> shared(std::string_view name, std::function<std::shared_ptr<T>()> make) {
+        return std::static_pointer_cast<T>(shared_object(name, [&] { return make(); }));
+    }
+    virtual std::shared_ptr<void> shared_object(
+        std::string_view name, const std::function<std::shared_ptr<void>()>& make) = 0;
+
     // Route a stanza the module built; its 'from' and 'to' must be set. Any thread.
     virtual void send(xml::element_ptr stanza) = 0;
     // The full JIDs currently bound for an account. Any thread.
     virtual std::vector<xml::jid> bound_resources(const xml::jid& bare) const = 0;
+    // The account's resources that sent available presence, with that presence
+    // (RFC 6121 §4.2). Any thread.
+    virtual std::vector<available_resource> available_resources(const xml::jid& bare) const = 0;
+    // Hand a stanza straight to the account's available resources (`to` bare) or
+    // to one resource (`to` full), past the routing hooks: for a module that did
+    // the inbound processing itself. Returns how many sessions got it. Any thread.
+    virtual std::size_t deliver_now(const xml::jid& to, const xml::element_ptr& stanza) = 0;
 };
 
 class module {

@@ -55,11 +55,27 @@ class module_host::context final : public module_context {
     const server::config& config() const override { return host_.cfg_; }
     server::router& router() override { return host_.router_; }
     storage_executor& storage() override { return host_.storage_; }
+    std::shared_ptr<void> shared_object(
+        std::string_view name, const std::function<std::shared_ptr<void>()>& make) override {
+        auto& slot = host_.shared_[std::string(name)];
+        if (!slot) slot = make();
+        return slot;
+    }
     void send(xml::element_ptr stanza) override { host_.router_.route(std::move(stanza)); }
     std::vector<xml::jid> bound_resources(const xml::jid& bare) const override {
         std::vector<xml::jid> out;
         for (const auto& r : host_.router_.sessions().resources(bare)) out.push_back(r.full);
         return out;
+    }
+
+    std::vector<available_resource> available_resources(const xml::jid& bare) const override {
+        std::vector<available_resource> out;
+        for (const auto& r : host_.router_.sessions().resources(bare))
+            if (r.available) out.push_back({r.full, r.priority, r.last_presence});
+        return out;
+    }
+    std::size_t deliver_now(const xml::jid& to, const xml::element_ptr& stanza) override {
+        return host_.router_.deliver_to_resources(to, *stanza);
     }
 
   private:
@@ -99,8 +115,11 @@ std::optional<std::string> module_host::start(const std::vector<module_info>& av
 }
 
 void module_host::stop() {
+    // Modules are destroyed with the host, after the storage threads ended: a
+    // storage job still queued may call back into them.
+    if (stopped_) return;
+    stopped_ = true;
     for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) it->second->stop();
-    modules_.clear();
 }
 
 std::vector<std::string> module_host::running() const {

@@ -1,6 +1,7 @@
 // Starts the enabled modules in registry order and gives each a module_context.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ class module_host {
     std::vector<disco_identity> identities_;
     std::vector<std::pair<std::string, std::unique_ptr<module>>> modules_;
     std::vector<std::unique_ptr<context>> contexts_;
+    std::map<std::string, std::shared_ptr<void>> shared_;
+    bool stopped_ = false;
 };
 
 }  // namespace server

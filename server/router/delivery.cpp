@@ -104,14 +104,28 @@ void router::route_to_bare(const routed_stanza& s, stanza_kind kind) {
         }
         case stanza_kind::message:
             return message_to_bare(s);
-        default: {
+        default:
             // Presence to an account: every available resource (RFC 6121 §8.5.2.1.2).
-            auto bytes = serialize_for_clients(*s.el);
-            for (const auto& r : sessions_.resources(s.to))
-                if (r.available) deliver(r.ep, bytes);
+            deliver_to_resources(s.to, *s.el);
             return;
-        }
     }
+}
+
+std::size_t router::deliver_to_resources(const xml::jid& to, const xml::element& el) {
+    if (!to.is_bare()) {
+        auto ep = sessions_.find(to);
+        if (ep) deliver(ep, serialize_for_clients(el));
+        return ep ? 1 : 0;
+    }
+    std::shared_ptr<const std::string> bytes;
+    std::size_t n = 0;
+    for (const auto& r : sessions_.resources(to)) {
+        if (!r.available) continue;
+        if (!bytes) bytes = serialize_for_clients(el);
+        deliver(r.ep, bytes);
+        ++n;
+    }
+    return n;
 }
 
 void router::message_to_bare(const routed_stanza& s) {

@@ -30,6 +30,10 @@ class router {
     // For stanzas built by the server (IQ replies, errors): parses from/to itself.
     void route(xml::element_ptr el);
 
+    // Presence-style delivery without the hooks: to every available resource of
+    // a bare JID, or to one bound full JID. Returns the number of sessions.
+    std::size_t deliver_to_resources(const xml::jid& to, const xml::element& el);
+
     // Answers `s` with an error back to its sender, unless it is itself an error
     // (RFC 6120 §8.3.1: never answer an error with an error).
     void bounce(const routed_stanza& s, const xml::stanza_error& err);

@@ -16,6 +16,8 @@ import time
 import unittest
 
 from slixmpp import ClientXMPP
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 PARLEYD = os.environ.get("PARLEYD", "../../build/parleyd")
 PARLEYCTL = os.environ.get("PARLEYCTL", "../../build/parleyctl")
@@ -195,6 +197,17 @@ class Client(ClientXMPP):
         self.add_event_handler("message", lambda m: self.messages.put_nowait(m))
         self.add_event_handler("stream_error", lambda e: self.stream_errors.append(e))
         self.add_event_handler("disconnected", self._on_end)
+        # Every presence and roster push as received, for tests that check the
+        # exact stanzas of RFC 6121 flows. slixmpp answers nothing on its own.
+        self.presences = asyncio.Queue()
+        self.pushes = asyncio.Queue()
+        self.auto_authorize = None
+        self.auto_subscribe = False
+        self.register_handler(Callback("test presences", MatchXPath("{jabber:client}presence"),
+                                       lambda p: self.presences.put_nowait(p)))
+        self.register_handler(Callback(
+            "test roster pushes", MatchXPath("{jabber:client}iq/{jabber:iq:roster}query"),
+            lambda iq: self.pushes.put_nowait(iq) if iq["type"] == "set" else None))
         self.register_plugin("xep_0030")
         self.register_plugin("xep_0199")
         self.register_plugin("xep_0092")
@@ -226,6 +239,46 @@ class Client(ClientXMPP):
 
     async def next_message(self, timeout=5):
         return await asyncio.wait_for(self.messages.get(), timeout)
+
+    async def next_presence(self, ptype=None, frm=None, timeout=5):
+        """The next presence of this type ('available' for none) and sender;
+        others received before it are skipped."""
+        return await _first(self.presences, timeout, lambda p: (
+            (ptype is None or p["type"] == ptype) and (frm is None or str(p["from"]) == frm)))
+
+    async def presences_from(self, wanted, timeout=5):
+        """Waits for every (type, from) pair in `wanted`, in any order: stanzas
+        from a bare and a full JID are different senders, and RFC 6120 §10.1
+        orders only stanzas between the same two entities."""
+        wanted = set(wanted)
+        got = {}
+        while wanted:
+            p = await _first(self.presences, timeout,
+                             lambda p: (p["type"], str(p["from"])) in wanted)
+            key = (p["type"], str(p["from"]))
+            wanted.discard(key)
+            got[key] = p
+        return got
+
+    async def next_push(self, jid=None, timeout=5):
+        """The next roster push (for this contact); returns its <item/>."""
+        iq = await _first(self.pushes, timeout, lambda iq: jid is None or any(
+            str(j) == jid for j in iq["roster"]["items"]))
+        items = iq["roster"]["items"]
+        assert len(items) == 1, f"a roster push carries one item: {iq}"
+        return next(iter(items.values())) | {"jid": str(next(iter(items))),
+                                            "ver": iq["roster"]["ver"]}
+
+
+async def _first(queue, timeout, pred):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise asyncio.TimeoutError("expected stanza did not arrive")
+        item = await asyncio.wait_for(queue.get(), left)
+        if pred(item):
+            return item
 
 
 # --- raw sockets, for what no well-behaved client would send ------------------

@@ -1,0 +1,152 @@
+// RFC 6121 §4: presence broadcast to subscribers, probes on initial presence,
+// answers to probes, and directed presence undone when the resource leaves.
+#include "modules/presence/presence.hpp"
+
+#include "modules/presence/presence_module.hpp"
+#include "modules/roster/roster.hpp"
+#include "server/log.hpp"
+
+namespace modules {
+
+using server::handled;
+
+void presence_module::start(server::module_context& ctx) {
+    ctx_ = &ctx;
+    book_ = roster_book_of(ctx);
+    ctx.on<server::client_stanza>([this](server::client_stanza& ev) {
+        return ev.kind == xml::stanza_kind::presence ? outbound(ev.s) : handled::no;
+    });
+    ctx.on<server::account_stanza>([this](server::account_stanza& ev) {
+        return ev.kind == xml::stanza_kind::presence ? inbound(ev.s) : handled::no;
+    });
+    ctx.on<server::session_bound>([this](server::session_bound& ev) {
+        // A bind that replaced a session of the same full JID starts afresh:
+        // its first presence is initial again (probes, pending requests).
+        book_->in_order(ev.full, [this, full = ev.full] {
+            std::lock_guard lock(mu_);
+            resources_.erase(full.str());
+        });
+        return handled::no;
+    });
+}
+
+handled presence_module::outbound(const server::routed_stanza& s) {
+    auto type = s.el->attr_or("type", "");
+    if (auto sub = parse_sub_type(type)) {
+        // RFC 6121 §3: subscription requests and answers go from the bare JID,
+        // after the user's roster has changed.
+        auto contact = s.to.bare();
+        if (contact.empty() || contact == s.from.bare() || contact.is_domain()) return handled::yes;
+        book_->with(s.from, [this, contact, t = *sub, el = s.el](roster_txn* txn) {
+            if (txn) outbound_subscription(*txn, contact, t, el);
+        });
+        return handled::yes;
+    }
+    if (type != "" && type != "unavailable") return handled::no;  // probe, error: routed as is
+    if (!s.to.empty()) {
+        track_directed(s.from, s.to, type.empty());
+        return handled::no;
+    }
+    // RFC 6121 §4.2.2 / §4.4.2 / §4.5.2: broadcast to the contacts that
+    // subscribed; the router still delivers it to the account's own resources.
+    book_->with(s.from, [this, el = s.el, full = s.from](roster_txn* txn) {
+        if (!txn) return server::log::error("presence", "no roster for ", full.str());
+        broadcast(*txn, el, full);
+    });
+    return handled::no;
+}
+
+handled presence_module::inbound(const server::routed_stanza& s) {
+    auto type = s.el->attr_or("type", "");
+    auto sub = parse_sub_type(type);
+    if (!sub && type != "probe") return handled::no;  // available, unavailable, error
+    if (s.from.empty() || s.from.bare() == s.to.bare()) {
+        if (type != "probe") return handled::yes;  // no subscription to oneself
+    }
+    book_->with(s.to, [this, from = s.from, to = s.to, sub, el = s.el](roster_txn* txn) {
+        if (!txn) return;
+        if (sub) return inbound_subscription(*txn, from.bare(), *sub, el);
+        answer_probe(*txn, from, to);
+    });
+    return handled::yes;
+}
+
+void presence_module::broadcast(roster_txn& txn, const xml::element_ptr& presence,
+                                const xml::jid& full) {
+    bool available = presence->attr_or("type", "").empty();
+    bool initial = false;
+    std::set<std::string> directed;
+    {
+        std::lock_guard lock(mu_);
+        auto it = resources_.find(full.str());
+        if (available) {
+            initial = it == resources_.end();
+            if (initial) resources_.emplace(full.str(), resource_state{});
+        } else if (it != resources_.end()) {
+            directed = std::move(it->second.directed);
+            resources_.erase(it);
+        }
+    }
+    xml::stanza st(presence);
+    for (const auto& [key, item] : txn.roster().items) {
+        if (!item.state.contact_receives()) continue;
+        directed.erase(key);
+        ctx_->send(st.with_addresses(full.str(), key));
+    }
+    // RFC 6121 §4.6.3: whoever got directed presence learns the resource left.
+    for (const auto& to : directed) ctx_->send(st.with_addresses(full.str(), to));
+    if (!initial) return;
+    for (const auto& [key, item] : txn.roster().items) {
+        // RFC 6121 §4.2.2: probe the contacts whose presence the user receives.
+        if (item.state.user_receives()) send("probe", full, item.jid);
+        // Requests that arrived while the user was away are delivered again
+        // (RFC 6121 §3.1.3) until the user answers them.
+        if (item.state.pending_in) {
+            xml::builder req("jabber:client", "presence");
+            req.attr("type", "subscribe").attr("from", key).attr("to", txn.account().str());
+            if (!item.request_status.empty())
+                req.text_child("jabber:client", "status", item.request_status);
+            ctx_->deliver_now(full, req.done());
+        }
+    }
+}
+
+void presence_module::track_directed(const xml::jid& full, const xml::jid& to, bool available) {
+    book_->in_order(full, [this, full, to, available] {
+        std::lock_guard lock(mu_);
+        auto it = resources_.find(full.str());
+        if (it == resources_.end()) return;  // not available: nothing to undo later
+        if (available)
+            it->second.directed.insert(to.str());
+        else
+            it->second.directed.erase(to.str());
+    });
+}
+
+void presence_module::answer_probe(roster_txn& txn, const xml::jid& prober,
+                                   const xml::jid& probed) {
+    // RFC 6121 §4.3.2: only a subscriber (or the account itself) learns presence.
+    const auto* item = txn.find(prober.bare());
+    bool allowed = prober.bare() == txn.account() || (item && item->state.contact_receives());
+    if (!allowed) return;
+    for (const auto& r : ctx_->available_resources(txn.account())) {
+        if (!probed.is_bare() && r.full != probed) continue;
+        if (r.presence)
+            ctx_->send(xml::stanza(r.presence).with_addresses(r.full.str(), prober.str()));
+    }
+}
+
+void presence_module::send_presence_of(const xml::jid& account, const xml::jid& to) {
+    for (const auto& r : ctx_->available_resources(account))
+        if (r.presence) ctx_->send(xml::stanza(r.presence).with_addresses(r.full.str(), to.str()));
+}
+
+void presence_module::send_unavailable_of(const xml::jid& account, const xml::jid& to) {
+    for (const auto& r : ctx_->available_resources(account)) send("unavailable", r.full, to);
+}
+
+server::module_info presence_module_info() {
+    return {"presence", {{"RFC 6121", "§3-4"}}, [] { return std::make_unique<presence_module>(); }};
+}
+
+}  // namespace modules

@@ -1,0 +1,165 @@
+#include "modules/roster/roster_book.hpp"
+
+#include "server/log.hpp"
+#include "server/storage_executor.hpp"
+#include "storage/store.hpp"
+#include "xml/writer.hpp"
+
+namespace modules {
+
+namespace {
+
+constexpr std::string_view items_store = "roster";
+constexpr std::string_view version_store = "roster_version";
+
+storage::account_ref account_of(const xml::jid& j) {
+    return {j.local(), j.domain()};
+}
+
+}  // namespace
+
+const roster_item* roster_txn::find(const xml::jid& contact) const {
+    auto it = roster_.items.find(contact.bare_str());
+    return it == roster_.items.end() ? nullptr : &it->second;
+}
+
+bool roster_txn::save(const roster_item& item) {
+    // Only what clients see bumps the version and is pushed (RFC 6121 §2.1.6);
+    // a pending inbound request, say, is the server's own business.
+    const auto* old = find(item.jid);
+    bool was_shown = old && old->in_roster;
+    bool visible = item.in_roster != was_shown ||
+                   (item.in_roster && xml::to_string(*item.to_element(), ns_roster) !=
+                                          xml::to_string(*old->to_element(), ns_roster));
+    return write(&item, item.jid, visible);
+}
+
+bool roster_txn::erase(const xml::jid& contact) {
+    const auto* old = find(contact);
+    if (!old) return true;
+    return write(nullptr, contact, old->in_roster);
+}
+
+bool roster_txn::write(const roster_item* item, const xml::jid& contact, bool visible) {
+    auto account = account_of(account_);
+    auto key = contact.bare_str();
+    long long version = roster_.version + (visible ? 1 : 0);
+    {
+        storage::database::transaction tx(db_);
+        if (!tx.active()) return false;
+        storage::map_store items(db_, std::string(items_store));
+        auto r = item ? items.set(account, key, item->serialize()) : items.remove(account, key);
+        if (!r && r.error().code != storage::errc::not_found) return false;
+        if (visible && !storage::keyval_store(db_, std::string(version_store))
+                            .set(account, std::to_string(version)))
+            return false;
+        if (!tx.commit()) return false;
+    }
+    roster_.version = version;
+    if (item)
+        roster_.items[key] = *item;
+    else
+        roster_.items.erase(key);
+    if (!visible) return true;
+    // A contact that left the roster (or only ever was a pending request that is
+    // now shown) is pushed the way RFC 6121 §2.1.6 describes.
+    auto wire =
+        item && item->in_roster ? item->to_element() : roster_item::removed_element(contact);
+    book_.push(account_, wire, version);
+    return true;
+}
+
+void roster_book::with(const xml::jid& account, job fn) {
+    auto bare = account.bare();
+    ctx_.storage().post_ordered(bare.str(),
+                                [this, bare, fn = std::move(fn)](storage::database& db) {
+                                    auto roster = load(db, bare);
+                                    if (!roster) return fn(nullptr);
+                                    roster_txn txn(*this, db, bare, *roster);
+                                    fn(&txn);
+                                });
+}
+
+void roster_book::in_order(const xml::jid& account, std::function<void()> fn) {
+    ctx_.storage().post_ordered(account.bare_str(),
+                                [fn = std::move(fn)](storage::database&) { fn(); });
+}
+
+std::shared_ptr<account_roster> roster_book::load(storage::database& db, const xml::jid& account) {
+    auto key = account.str();
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    }
+    auto ref = account_of(account);
+    auto items = storage::map_store(db, std::string(items_store)).all(ref);
+    auto version = storage::keyval_store(db, std::string(version_store)).get(ref);
+    if (!items || !version) {
+        server::log::error("roster", "cannot read the roster of ", key, ": ",
+                           !items ? items.error().message : version.error().message);
+        return nullptr;
+    }
+    auto roster = std::make_shared<account_roster>();
+    roster->version = std::stoll(version.value().value_or("0"));
+    for (const auto& [contact, value] : items.value()) {
+        auto item = roster_item::deserialize(value);
+        if (!item) {
+            server::log::warn("roster", "unreadable roster item of ", key, " for ", contact);
+            continue;
+        }
+        roster->items.emplace(contact, std::move(*item));
+    }
+    // Kept only while the account has resources: others are read when needed.
+    if (!ctx_.bound_resources(account).empty()) {
+        std::lock_guard lock(mu_);
+        cache_.emplace(key, roster);
+    }
+    return roster;
+}
+
+void roster_book::mark_interested(const xml::jid& full) {
+    std::lock_guard lock(mu_);
+    interested_.insert(full.str());
+}
+
+void roster_book::resource_gone(const xml::jid& full) {
+    {
+        std::lock_guard lock(mu_);
+        interested_.erase(full.str());
+    }
+    // On the strand, after any job still running for the account.
+    auto bare = full.bare();
+    ctx_.storage().post_ordered(bare.str(), [this, bare](storage::database&) {
+        if (!ctx_.bound_resources(bare).empty()) return;
+        std::lock_guard lock(mu_);
+        cache_.erase(bare.str());
+    });
+}
+
+void roster_book::forget(const xml::jid& account) {
+    auto bare = account.bare();
+    ctx_.storage().post_ordered(bare.str(), [this, bare](storage::database&) {
+        std::lock_guard lock(mu_);
+        cache_.erase(bare.str());
+    });
+}
+
+void roster_book::push(const xml::jid& account, const xml::element_ptr& item, long long version) {
+    auto query =
+        xml::builder(ns_roster, "query").attr("ver", std::to_string(version)).child(item).done();
+    for (const auto& full : ctx_.bound_resources(account)) {
+        {
+            std::lock_guard lock(mu_);
+            if (!interested_.count(full.str())) continue;
+        }
+        ctx_.send(xml::builder("jabber:client", "iq")
+                      .attr("type", "set")
+                      .attr("id", "push" + std::to_string(++push_id_))
+                      .attr("from", account.str())
+                      .attr("to", full.str())
+                      .child(query)
+                      .done());
+    }
+}
+
+}  // namespace modules
