@@ -1,5 +1,6 @@
 // The one list of built-in modules. The server core knows them only through this
 // function; a module missing from parley.yml runs with its defaults.
+#include "modules/blocking/blocking.hpp"
 #include "modules/disco/disco.hpp"
 #include "modules/ping/ping.hpp"
 #include "modules/presence/presence.hpp"
@@ -18,6 +19,7 @@ std::vector<module_info> builtin_modules() {
         modules::ping_module_info(),
         modules::roster_module_info(),
         modules::presence_module_info(),
+        modules::blocking_module_info(),
         modules::version_module_info(),
         modules::time_module_info(),
     };

@@ -33,6 +33,12 @@ class keyval_store {
     std::string store_;
 };
 
+struct map_entry {
+    account_ref account;
+    std::string key;
+    std::string value;
+};
+
 // Many keyed values per account: roster items by JID, say.
 class map_store {
   public:
@@ -44,6 +50,9 @@ class map_store {
     result<std::vector<std::pair<std::string, std::string>>> all(const account_ref& a);  // by key
     result<std::size_t> count(const account_ref& a);
     result<void> remove_all(const account_ref& a);
+    // Every account's entries, for small stores a module keeps whole in memory
+    // (block lists).
+    result<std::vector<map_entry>> everything();
 
   private:
     database& db_;

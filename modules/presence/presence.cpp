@@ -2,6 +2,7 @@
 // answers to probes, and directed presence undone when the resource leaves.
 #include "modules/presence/presence.hpp"
 
+#include "modules/presence/announce.hpp"
 #include "modules/presence/presence_module.hpp"
 #include "modules/roster/roster.hpp"
 #include "server/log.hpp"
@@ -134,15 +135,6 @@ void presence_module::answer_probe(roster_txn& txn, const xml::jid& prober,
         if (r.presence)
             ctx_->send(xml::stanza(r.presence).with_addresses(r.full.str(), prober.str()));
     }
-}
-
-void presence_module::send_presence_of(const xml::jid& account, const xml::jid& to) {
-    for (const auto& r : ctx_->available_resources(account))
-        if (r.presence) ctx_->send(xml::stanza(r.presence).with_addresses(r.full.str(), to.str()));
-}
-
-void presence_module::send_unavailable_of(const xml::jid& account, const xml::jid& to) {
-    for (const auto& r : ctx_->available_resources(account)) send("unavailable", r.full, to);
 }
 
 server::module_info presence_module_info() {

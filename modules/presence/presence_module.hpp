@@ -27,9 +27,6 @@ class presence_module final : public server::module {
     void broadcast(roster_txn& txn, const xml::element_ptr& presence, const xml::jid& full);
     void track_directed(const xml::jid& full, const xml::jid& to, bool available);
     void answer_probe(roster_txn& txn, const xml::jid& prober, const xml::jid& probed);
-    // Every available resource's presence, re-addressed to `to`.
-    void send_presence_of(const xml::jid& account, const xml::jid& to);
-    void send_unavailable_of(const xml::jid& account, const xml::jid& to);
 
     // subscription_flow.cpp (RFC 6121 §3)
     void outbound_subscription(roster_txn& txn, const xml::jid& contact, sub_type type,

@@ -2,6 +2,7 @@
 // user sent it) and as the contact's server (inbound, addressed to an account).
 // Runs on the strand of the account whose roster changes; the state changes
 // themselves are the Appendix A tables in modules/roster/subscription.cpp.
+#include "modules/presence/announce.hpp"
 #include "modules/presence/presence_module.hpp"
 
 namespace modules {
@@ -70,7 +71,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
                 item.request_status.clear();
                 store(txn, item);
                 send("subscribed", user, contact, stanza);
-                return send_presence_of(user, contact);
+                return announce_presence(*ctx_, user, contact);
             }
             // §3.4: approving before being asked is a pre-approval.
             if (!before.contact_receives() && !item.approved) {
@@ -88,7 +89,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             if (!next) return;
             send("unsubscribed", user, contact, stanza);
             // §3.2.2: a revoked subscriber sees the user go offline.
-            if (before.contact_receives()) send_unavailable_of(user, contact);
+            if (before.contact_receives()) announce_unavailable(*ctx_, user, contact);
             return;
         }
     }
@@ -111,7 +112,7 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
                 before.sub == subscription::to ? subscription::both : subscription::from;
             store(txn, item);
             send("subscribed", user, contact);
-            return send_presence_of(user, contact);
+            return announce_presence(*ctx_, user, contact);
         }
     }
     auto next = transition(before, direction::inbound, type);
@@ -127,7 +128,7 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
     // §3.3.3: the contact no longer receives the user's presence; its clients
     // are told the user is gone.
     if (type == sub_type::unsubscribe && before.contact_receives())
-        send_unavailable_of(user, contact);
+        announce_unavailable(*ctx_, user, contact);
 }
 
 }  // namespace modules

@@ -3,6 +3,7 @@
 // Removing a contact also ends the subscriptions with it (§2.5.2).
 #include "modules/roster/roster.hpp"
 
+#include "modules/presence/announce.hpp"
 #include "modules/roster/roster_book.hpp"
 #include "modules/roster/roster_item.hpp"
 
@@ -115,9 +116,7 @@ class roster final : public server::module {
         if (state.contact_receives() || state.pending_in) {
             ctx_->send(presence("unsubscribed", account, contact));
             // §3.2.2: a contact that loses its subscription sees the user go.
-            if (state.contact_receives())
-                for (const auto& full : ctx_->bound_resources(account))
-                    ctx_->send(presence("unavailable", full, contact));
+            if (state.contact_receives()) announce_unavailable(*ctx_, account, contact);
         }
     }
 

@@ -113,6 +113,9 @@ class module_context {
     virtual std::shared_ptr<void> shared_object(
         std::string_view name, const std::function<std::shared_ptr<void>()>& make) = 0;
 
+    // Answer a stanza with an error from where it was addressed (never an error
+    // to an error, RFC 6120 §8.3.1). Any thread.
+    virtual void bounce(const routed_stanza& s, const xml::stanza_error& err) = 0;
     // Route a stanza the module built; its 'from' and 'to' must be set. Any thread.
     virtual void send(xml::element_ptr stanza) = 0;
     // The full JIDs currently bound for an account. Any thread.

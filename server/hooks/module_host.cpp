@@ -61,6 +61,9 @@ class module_host::context final : public module_context {
         if (!slot) slot = make();
         return slot;
     }
+    void bounce(const routed_stanza& s, const xml::stanza_error& err) override {
+        host_.router_.bounce(s, err);
+    }
     void send(xml::element_ptr stanza) override { host_.router_.route(std::move(stanza)); }
     std::vector<xml::jid> bound_resources(const xml::jid& bare) const override {
         std::vector<xml::jid> out;

@@ -91,4 +91,20 @@ result<void> map_store::remove_all(const account_ref& a) {
     return st.value().bind(1, a.host).bind(2, a.user).bind(3, store_).run();
 }
 
+result<std::vector<map_entry>> map_store::everything() {
+    auto st = db_.prepare(
+        "SELECT host, username, key, value FROM map WHERE store = ?1 ORDER BY host, username, key");
+    if (!st) return st.error();
+    st.value().bind(1, store_);
+    std::vector<map_entry> out;
+    for (;;) {
+        auto row = st.value().step();
+        if (!row) return row.error();
+        if (!row.value()) break;
+        auto& s = st.value();
+        out.push_back({{s.column_text(1), s.column_text(0)}, s.column_text(2), s.column_text(3)});
+    }
+    return out;
+}
+
 }  // namespace storage

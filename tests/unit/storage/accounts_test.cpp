@@ -181,6 +181,23 @@ TEST_F(temp_db, keyval_and_map_stores) {
     EXPECT_EQ(other.count(alice).value(), 1u);
 }
 
+TEST_F(temp_db, map_store_lists_every_accounts_entries_of_one_store) {
+    auto db = open();
+    account_ref alice{"alice", "example.com"}, bob{"bob", "example.org"};
+    map_store blocks(*db, "blocklist"), other(*db, "other");
+    ASSERT_TRUE(blocks.set(alice, "spam@x", ""));
+    ASSERT_TRUE(blocks.set(bob, "troll@y", "v"));
+    ASSERT_TRUE(other.set(alice, "not@this", ""));
+    auto all = blocks.everything();
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all.value().size(), 2u);
+    EXPECT_EQ(all.value()[0].account.user, "alice");
+    EXPECT_EQ(all.value()[0].account.host, "example.com");
+    EXPECT_EQ(all.value()[0].key, "spam@x");
+    EXPECT_EQ(all.value()[1].account.host, "example.org");
+    EXPECT_EQ(all.value()[1].value, "v");
+}
+
 TEST_F(temp_db, removing_an_account_removes_its_module_data) {
     auto db = open();
     accounts a(*db);
