@@ -179,6 +179,11 @@ void xmpp_server::unregister_session(c2s_session* s) {
     if (live_.erase(s)) --connections_;
 }
 
+void xmpp_server::fire_account_removing(const std::string& user, const std::string& host) {
+    account_removing ev{user, host};
+    events_.fire(ev);
+}
+
 void xmpp_server::fire_account_removed(const std::string& user, const std::string& host) {
     account_removed ev{user, host};
     events_.fire(ev);

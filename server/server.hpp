@@ -51,6 +51,7 @@ class xmpp_server {
     const module_host& modules() const { return *modules_; }
     std::size_t connection_count() const { return connections_.load(); }
     std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+    void fire_account_removing(const std::string& user, const std::string& host);
     void fire_account_removed(const std::string& user, const std::string& host);
 
   private:

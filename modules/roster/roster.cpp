@@ -6,6 +6,7 @@
 #include "modules/presence/announce.hpp"
 #include "modules/roster/roster_book.hpp"
 #include "modules/roster/roster_item.hpp"
+#include "server/storage_executor.hpp"
 
 namespace modules {
 namespace {
@@ -43,6 +44,10 @@ class roster final : public server::module {
                   [this](const server::iq_request& req) { set(req); });
         ctx.on<server::session_closed>([this](server::session_closed& ev) {
             book_->resource_gone(ev.full);
+            return server::handled::no;
+        });
+        ctx.on<server::account_removing>([this](server::account_removing& ev) {
+            if (auto account = xml::jid::make(ev.user, ev.host)) say_goodbye(*account);
             return server::handled::no;
         });
         ctx.on<server::account_removed>([this](server::account_removed& ev) {
@@ -117,6 +122,21 @@ class roster final : public server::module {
             ctx_->send(presence("unsubscribed", account, contact));
             // §3.2.2: a contact that loses its subscription sees the user go.
             if (state.contact_receives()) announce_unavailable(*ctx_, account, contact);
+        }
+    }
+
+    // XEP-0077 §3.2 (as Prosody and ejabberd do): a removed account ends its
+    // subscriptions, so contacts' rosters drop to 'none' with the usual pushes.
+    // On a storage thread, before the account's rows go.
+    void say_goodbye(const xml::jid& account) {
+        auto roster = read_roster(ctx_->storage().db(), account);
+        if (!roster) return;
+        for (const auto& [key, item] : roster->items) {
+            if (item.state.contact_receives()) announce_unavailable(*ctx_, account, item.jid);
+            if (item.state.user_receives() || item.state.pending_out)
+                ctx_->send(presence("unsubscribe", account, item.jid));
+            if (item.state.contact_receives() || item.state.pending_in)
+                ctx_->send(presence("unsubscribed", account, item.jid));
         }
     }
 

@@ -85,30 +85,38 @@ void roster_book::in_order(const xml::jid& account, std::function<void()> fn) {
                                 [fn = std::move(fn)](storage::database&) { fn(); });
 }
 
+std::optional<account_roster> read_roster(storage::database& db, const xml::jid& account) {
+    auto ref = account_of(account);
+    auto items = storage::map_store(db, std::string(items_store)).all(ref);
+    auto version = storage::keyval_store(db, std::string(version_store)).get(ref);
+    if (!items || !version) {
+        server::log::error("roster", "cannot read the roster of ", account.str(), ": ",
+                           !items ? items.error().message : version.error().message);
+        return std::nullopt;
+    }
+    account_roster roster;
+    roster.version = std::stoll(version.value().value_or("0"));
+    for (const auto& [contact, value] : items.value()) {
+        auto item = roster_item::deserialize(value);
+        if (!item) {
+            server::log::warn("roster", "unreadable roster item of ", account.str(), " for ",
+                              contact);
+            continue;
+        }
+        roster.items.emplace(contact, std::move(*item));
+    }
+    return roster;
+}
+
 std::shared_ptr<account_roster> roster_book::load(storage::database& db, const xml::jid& account) {
     auto key = account.str();
     {
         std::lock_guard lock(mu_);
         if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     }
-    auto ref = account_of(account);
-    auto items = storage::map_store(db, std::string(items_store)).all(ref);
-    auto version = storage::keyval_store(db, std::string(version_store)).get(ref);
-    if (!items || !version) {
-        server::log::error("roster", "cannot read the roster of ", key, ": ",
-                           !items ? items.error().message : version.error().message);
-        return nullptr;
-    }
-    auto roster = std::make_shared<account_roster>();
-    roster->version = std::stoll(version.value().value_or("0"));
-    for (const auto& [contact, value] : items.value()) {
-        auto item = roster_item::deserialize(value);
-        if (!item) {
-            server::log::warn("roster", "unreadable roster item of ", key, " for ", contact);
-            continue;
-        }
-        roster->items.emplace(contact, std::move(*item));
-    }
+    auto read = read_roster(db, account);
+    if (!read) return nullptr;
+    auto roster = std::make_shared<account_roster>(std::move(*read));
     // Kept only while the account has resources: others are read when needed.
     if (!ctx_.bound_resources(account).empty()) {
         std::lock_guard lock(mu_);

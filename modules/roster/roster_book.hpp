@@ -27,6 +27,9 @@ struct account_roster {
 
 class roster_book;
 
+// The stored roster, read directly (on a storage thread); nullopt on failure.
+std::optional<account_roster> read_roster(storage::database& db, const xml::jid& account);
+
 // One account's roster on its strand, for the length of one job.
 class roster_txn {
   public:

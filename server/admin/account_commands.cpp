@@ -87,8 +87,7 @@ reply registered_users(storage::database& db, const config& cfg, const std::stri
     return {exit_code::ok, out};
 }
 
-void add_account_commands(registry& r, const config& cfg, storage_runner run,
-                          removed_fn on_removed) {
+void add_account_commands(registry& r, const config& cfg, storage_runner run, removal_hooks hooks) {
     r.add({"register",
            {"user", "host", "password"},
            "create an account",
@@ -100,15 +99,19 @@ void add_account_commands(registry& r, const config& cfg, storage_runner run,
     r.add({"unregister",
            {"user", "host"},
            "delete an account and its data",
-           [&cfg, run, on_removed](const std::vector<std::string>& a, done_fn done) {
+           [&cfg, run, hooks](const std::vector<std::string>& a, done_fn done) {
                run(
-                   [&cfg, a, on_removed](storage::database& db) {
-                       auto r = unregister_user(db, cfg, a[0], a[1]);
-                       if (r.code == exit_code::ok && on_removed) {
-                           auto user = xml::nodeprep(a[0]);
-                           auto host = xml::nameprep_domain(a[1]);
-                           if (user && host) on_removed(*user, *host);
+                   [&cfg, a, hooks](storage::database& db) {
+                       auto user = xml::nodeprep(a[0]);
+                       auto host = xml::nameprep_domain(a[1]);
+                       bool named = user && host;
+                       if (named && hooks.removing) {
+                           auto exists = storage::accounts(db).exists(*user, *host);
+                           if (exists && exists.value()) hooks.removing(*user, *host);
                        }
+                       auto r = unregister_user(db, cfg, a[0], a[1]);
+                       if (r.code == exit_code::ok && named && hooks.removed)
+                           hooks.removed(*user, *host);
                        return r;
                    },
                    std::move(done));

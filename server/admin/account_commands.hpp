@@ -25,12 +25,18 @@ reply registered_users(storage::database& db, const config& cfg, const std::stri
 using storage_job = std::function<reply(storage::database&)>;
 using storage_runner = std::function<void(storage_job job, done_fn done)>;
 
-// Called after an account was removed (the server ends its sessions and tells
-// modules; parleyctl, with the server down, has nothing to do).
-using removed_fn = std::function<void(const std::string& user, const std::string& host)>;
+// Called just before an existing account is removed, on the storage thread
+// (modules say goodbye to its contacts while its data is still there), and
+// after it was removed (the server ends its sessions and modules forget it).
+// parleyctl, with the server down, has neither.
+using account_fn = std::function<void(const std::string& user, const std::string& host)>;
+struct removal_hooks {
+    account_fn removing;
+    account_fn removed;
+};
 
 // Declares register, unregister, change_password and registered_users.
 void add_account_commands(registry& r, const config& cfg, storage_runner run,
-                          removed_fn on_removed = {});
+                          removal_hooks hooks = {});
 
 }  // namespace server::admin

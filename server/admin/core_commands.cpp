@@ -42,7 +42,10 @@ void add_core_commands(registry& r, xmpp_server& server) {
             r.ep->kick(xml::stream_condition::not_authorized, "account removed");
         server.fire_account_removed(user, host);
     };
-    add_account_commands(r, cfg, run_on_storage, removed);
+    auto removing = [&server](const std::string& user, const std::string& host) {
+        server.fire_account_removing(user, host);
+    };
+    add_account_commands(r, cfg, run_on_storage, {removing, removed});
     r.add({"status",
            {},
            "show whether the server runs, and its load",

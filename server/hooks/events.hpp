@@ -67,6 +67,14 @@ struct stream_features {
     std::vector<xml::element_ptr>& features;
 };
 
+// An account is about to be removed (parleyctl unregister with the server
+// running): its data is still there, so modules can tell its contacts. Fired on
+// a storage thread, so handlers may use storage directly.
+struct account_removing {
+    std::string user;
+    std::string host;
+};
+
 // An account was removed (parleyctl unregister): modules drop its data. Fired on
 // a storage thread, so handlers may use storage directly.
 struct account_removed {

@@ -131,7 +131,10 @@ std::size_t router::deliver_to_resources(const xml::jid& to, const xml::element&
 void router::message_to_bare(const routed_stanza& s) {
     auto type = xml::stanza(s.el).type();
     if (type == "groupchat") return bounce(s, error_condition::service_unavailable);
-    // RFC 6121 §8.5.2.1.1: every available resource with non-negative priority.
+    // RFC 6121 §8.5.2.1.1 / §8.5.2.2.1: an error to a bare JID is ignored.
+    if (type == "error") return;
+    // RFC 6121 §8.5.2.1.1: every available resource with non-negative priority
+    // (for chat and normal too: Parley does not pick one "best" resource).
     std::shared_ptr<const std::string> bytes;
     bool delivered = false;
     for (const auto& r : sessions_.resources(s.to)) {
@@ -141,8 +144,8 @@ void router::message_to_bare(const routed_stanza& s) {
         delivered = true;
     }
     if (delivered) return;
-    // RFC 6121 §8.5.2.2.1: headline and error messages to nobody are dropped.
-    if (type == "headline" || type == "error") return;
+    // RFC 6121 §8.5.2.2.1: headlines to nobody are dropped.
+    if (type == "headline") return;
     message_undeliverable ev{s.to.bare(), s.el};
     if (events_.fire(ev) == handled::yes) return;
     bounce(s, error_condition::service_unavailable);

@@ -144,6 +144,30 @@ class Subscriptions(ServerTestCase):
                                    ("available", "ivy@localhost/i")})
         assert_item(self, await ivy.next_push("jack@localhost"), "from")
 
+    async def test_removed_account_ends_its_subscriptions(self):
+        self.server.register("kate", "secret")
+        self.server.register("leo", "secret")
+        kate = await online(self, "kate@localhost/k")
+        leo = await online(self, "leo@localhost/l")
+        for a, b, aj, bj in ((kate, leo, "kate@localhost", "leo@localhost"),
+                             (leo, kate, "leo@localhost", "kate@localhost")):
+            a.send_presence(pto=bj, ptype="subscribe")
+            await b.next_presence("subscribe", frm=aj)
+            b.send_presence(pto=aj, ptype="subscribed")
+            await a.presences_from({("subscribed", bj), ("available", str(b.boundjid))})
+        assert_item(self, await kate.next_push("leo@localhost"), "none", "subscribe")
+        assert_item(self, await kate.next_push("leo@localhost"), "to")
+        assert_item(self, await kate.next_push("leo@localhost"), "both")
+        code, out, err = self.server.ctl("unregister", "leo", "localhost")
+        self.assertEqual(code, 0, out + err)
+        # kate sees leo go, and her roster item for him drops to 'none' (XEP-0077 §3.2).
+        await kate.presences_from({("unavailable", "leo@localhost/l"),
+                                   ("unsubscribe", "leo@localhost"),
+                                   ("unsubscribed", "leo@localhost")})
+        # 'both' -> 'to' (he unsubscribed) -> 'none' (he revoked hers).
+        assert_item(self, await kate.next_push("leo@localhost"), "to")
+        assert_item(self, await kate.next_push("leo@localhost"), "none")
+
     async def test_unanswered_probe_from_a_stranger(self):
         ivy = await online(self, "ivy@localhost/stranger")
         bob = await online(self, "bob@localhost/prober")

@@ -147,6 +147,30 @@ TEST_F(router_test, headline_and_error_messages_to_nobody_are_dropped_without_re
     EXPECT_EQ(alice->received.size(), 0u);
 }
 
+// RFC 6121 §8.5.2.1.1: an error message to a bare JID is ignored even when
+// resources are available; one to a full JID reaches that resource.
+TEST_F(router_test, error_message_to_a_bare_jid_is_ignored) {
+    auto alice = bind("alice@example.com/a");
+    auto bob = bind("bob@example.com/b");
+    send("message", "alice@example.com/a", "bob@example.com", "error");
+    EXPECT_EQ(bob->received.size(), 0u);
+    EXPECT_EQ(alice->received.size(), 0u);
+    send("message", "alice@example.com/a", "bob@example.com/b", "error");
+    EXPECT_EQ(bob->received.size(), 1u);
+}
+
+// RFC 6121 §8.5.2.1.1: headlines go to every non-negative resource.
+TEST_F(router_test, headline_to_a_bare_jid_reaches_non_negative_priorities) {
+    auto alice = bind("alice@example.com/a");
+    auto b1 = bind("bob@example.com/1", true, 1);
+    auto b2 = bind("bob@example.com/2", true, 0);
+    auto neg = bind("bob@example.com/neg", true, -1);
+    send("message", "alice@example.com/a", "bob@example.com", "headline");
+    EXPECT_EQ(b1->received.size(), 1u);
+    EXPECT_EQ(b2->received.size(), 1u);
+    EXPECT_EQ(neg->received.size(), 0u);
+}
+
 TEST_F(router_test, groupchat_to_a_bare_jid_bounces) {
     auto alice = bind("alice@example.com/a");
     bind("bob@example.com/b");
