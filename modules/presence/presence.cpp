@@ -6,6 +6,8 @@
 #include "modules/presence/presence_module.hpp"
 #include "modules/roster/roster.hpp"
 #include "server/log.hpp"
+#include "server/storage_executor.hpp"
+#include "storage/accounts.hpp"
 
 namespace modules {
 
@@ -66,10 +68,24 @@ handled presence_module::inbound(const server::routed_stanza& s) {
     }
     book_->with(s.to, [this, from = s.from, to = s.to, sub, el = s.el](roster_txn* txn) {
         if (!txn) return;
+        if (!account_exists(txn->account())) {
+            // RFC 6121 §8.5.1: no such user. A request or a probe is answered
+            // 'unsubscribed', so the asker's roster does not wait forever; the
+            // rest is ignored. Nothing is stored for a name nobody holds.
+            if (!sub || *sub == sub_type::subscribe) send("unsubscribed", to.bare(), from.bare());
+            return;
+        }
         if (sub) return inbound_subscription(*txn, from.bare(), *sub, el);
         answer_probe(*txn, from, to);
     });
     return handled::yes;
+}
+
+bool presence_module::account_exists(const xml::jid& account) {
+    // A bound resource proves it; otherwise ask the database (on this strand).
+    if (!ctx_->bound_resources(account).empty()) return true;
+    auto exists = storage::accounts(ctx_->storage().db()).exists(account.local(), account.domain());
+    return exists && exists.value();
 }
 
 void presence_module::broadcast(roster_txn& txn, const xml::element_ptr& presence,

@@ -25,6 +25,8 @@ class presence_module final : public server::module {
     server::handled outbound(const server::routed_stanza& s);
     server::handled inbound(const server::routed_stanza& s);
     void broadcast(roster_txn& txn, const xml::element_ptr& presence, const xml::jid& full);
+    // On the account's strand.
+    bool account_exists(const xml::jid& account);
     void track_directed(const xml::jid& full, const xml::jid& to, bool available);
     void answer_probe(roster_txn& txn, const xml::jid& prober, const xml::jid& probed);
 

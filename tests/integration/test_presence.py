@@ -168,6 +168,15 @@ class Subscriptions(ServerTestCase):
         assert_item(self, await kate.next_push("leo@localhost"), "to")
         assert_item(self, await kate.next_push("leo@localhost"), "none")
 
+    async def test_request_to_a_missing_account_is_refused(self):
+        jack = await online(self, "jack@localhost/missing")
+        jack.send_presence(pto="ghost@localhost", ptype="subscribe")
+        assert_item(self, await jack.next_push("ghost@localhost"), "none", "subscribe")
+        # RFC 6121 §8.5.1: the server answers for the missing account, and the
+        # pending request is withdrawn.
+        await jack.next_presence("unsubscribed", frm="ghost@localhost")
+        assert_item(self, await jack.next_push("ghost@localhost"), "none")
+
     async def test_unanswered_probe_from_a_stranger(self):
         ivy = await online(self, "ivy@localhost/stranger")
         bob = await online(self, "bob@localhost/prober")
