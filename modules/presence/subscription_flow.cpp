@@ -55,6 +55,12 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
         case sub_type::subscribe:
             // §3.1.2: the contact joins the roster with ask='subscribe'; the request
             // is routed even when nothing changed, so a lost one can be resent.
+            if (!item.in_roster && !txn.has_room()) {
+                // The roster would grow past its limit: refused like a roster set.
+                auto err = xml::stanza(stanza).error_reply(
+                    xml::make_error(xml::error_condition::not_allowed, "the roster is full"));
+                return ctx_->send(err);
+            }
             if (next || !item.in_roster) {
                 item.in_roster = true;
                 store(txn, item);
@@ -105,6 +111,9 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
     if (type == sub_type::subscribe) {
         // §3.1.3: already subscribed -> the server answers for the user.
         if (before.contact_receives()) return send("subscribed", user, contact);
+        // Requests from strangers wait in the roster's records too; past twice
+        // the roster's limit they are not kept (a flood must not grow it).
+        if (!txn.find(contact) && txn.roster().items.size() >= 2 * txn.max_items()) return;
         if (item.approved) {
             // §3.4: pre-approved -> granted without asking the user.
             item.approved = false;

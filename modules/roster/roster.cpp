@@ -27,7 +27,7 @@ class roster final : public server::module {
     void start(server::module_context& ctx) override {
         ctx_ = &ctx;
         book_ = roster_book_of(ctx);
-        max_items_ = std::size_t(ctx.option_int("max_items", 1000, 1, 100000));
+        book_->set_max_items(std::size_t(ctx.option_int("max_items", 1000, 1, 100000)));
         limits_.max_groups = std::size_t(ctx.option_int("max_groups", 64, 1, 1000));
         ctx.on<server::stream_features>([](server::stream_features& ev) {
             // RFC 6121 §2.6.1 and §3.4: versioning and pre-approval are stream features.
@@ -98,7 +98,7 @@ class roster final : public server::module {
         item.jid = change.jid;
         item.in_roster = false;
         if (const auto* old = txn.find(change.jid)) item = *old;
-        if (!item.in_roster && visible_count(txn) >= max_items_)
+        if (!item.in_roster && !txn.has_room())
             return req.error(xml::error_condition::not_allowed, "the roster is full");
         item.in_roster = true;
         item.name = change.name;
@@ -140,16 +140,9 @@ class roster final : public server::module {
         }
     }
 
-    static std::size_t visible_count(const roster_txn& txn) {
-        std::size_t n = 0;
-        for (const auto& [key, item] : txn.roster().items) n += item.in_roster ? 1 : 0;
-        return n;
-    }
-
     server::module_context* ctx_ = nullptr;
     std::shared_ptr<roster_book> book_;
     roster_limits limits_;
-    std::size_t max_items_ = 1000;
 };
 
 }  // namespace

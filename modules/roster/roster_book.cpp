@@ -23,6 +23,20 @@ const roster_item* roster_txn::find(const xml::jid& contact) const {
     return it == roster_.items.end() ? nullptr : &it->second;
 }
 
+std::size_t roster_txn::shown() const {
+    std::size_t n = 0;
+    for (const auto& [key, item] : roster_.items) n += item.in_roster ? 1 : 0;
+    return n;
+}
+
+std::size_t roster_txn::max_items() const {
+    return book_.max_items();
+}
+
+bool roster_txn::has_room() const {
+    return shown() < book_.max_items();
+}
+
 bool roster_txn::save(const roster_item& item) {
     // Only what clients see bumps the version and is pushed (RFC 6121 §2.1.6);
     // a pending inbound request, say, is the server's own business.

@@ -39,6 +39,11 @@ class roster_txn {
     const xml::jid& account() const { return account_; }
     const account_roster& roster() const { return roster_; }
     const roster_item* find(const xml::jid& contact) const;
+    // Contacts shown in the roster (pending-only records are not).
+    std::size_t shown() const;
+    // Whether a contact not yet shown may join (the roster's size limit).
+    bool has_room() const;
+    std::size_t max_items() const;
 
     // Store the item (committed before returning); when it is (or was) visible
     // in the roster, bump the version and push it to interested resources.
@@ -76,6 +81,9 @@ class roster_book {
     void forget(const xml::jid& account);
 
     server::module_context& context() { return ctx_; }
+    // The most contacts a roster may show (the roster module's max_items).
+    void set_max_items(std::size_t n) { max_items_ = n; }
+    std::size_t max_items() const { return max_items_; }
 
   private:
     friend class roster_txn;
@@ -87,6 +95,7 @@ class roster_book {
     std::unordered_map<std::string, std::shared_ptr<account_roster>> cache_;
     std::set<std::string> interested_;
     std::atomic<unsigned long> push_id_{0};
+    std::size_t max_items_ = 1000;
 };
 
 }  // namespace modules

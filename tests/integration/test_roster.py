@@ -112,12 +112,23 @@ class RosterLimits(ServerTestCase):
 
     async def test_a_full_roster_refuses_new_items(self):
         c = await self.client("alice@localhost/full")
+        await roster_get(c)
         await roster_set(c, "a@localhost")
         await roster_set(c, "b@localhost")
         await roster_set(c, "b@localhost", name="renaming is fine")
         with self.assertRaises(IqError) as e:
             await roster_set(c, "c@localhost")
         self.assertEqual(e.exception.condition, "not-allowed")
+        # A subscription request would add a contact too (RFC 6121 §3.1.2).
+        c.send_presence(pto="c@localhost", ptype="subscribe")
+        err = await c.next_presence("error", frm="c@localhost")
+        self.assertEqual(err["error"]["condition"], "not-allowed")
+        # ... while one to a contact already listed goes through.
+        c.send_presence(pto="a@localhost", ptype="subscribe")
+        item = await c.next_push("a@localhost")
+        while item["ask"] != "subscribe":  # pushes of the sets above come first
+            item = await c.next_push("a@localhost")
+        self.assertEqual(item["ask"], "subscribe")
 
 
 class RosterPersistence(ServerTestCase):
