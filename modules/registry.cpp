@@ -1,6 +1,7 @@
 // The one list of built-in modules. The server core knows them only through this
 // function; a module missing from parley.yml runs with its defaults.
 #include "modules/disco/disco.hpp"
+#include "modules/offline/offline.hpp"
 #include "modules/ping/ping.hpp"
 #include "modules/roster/roster.hpp"
 #include "modules/time/time.hpp"
@@ -12,7 +13,7 @@ namespace server {
 std::vector<module_info> builtin_modules() {
     return {
         modules::disco_module_info(),   modules::ping_module_info(), modules::roster_module_info(),
-        modules::version_module_info(), modules::time_module_info(),
+        modules::version_module_info(), modules::time_module_info(), modules::offline_module_info(),
     };
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/admin/registry.hpp"
 #include "server/config.hpp"
 #include "server/hooks/event_bus.hpp"
 #include "xml/builder.hpp"
@@ -54,6 +55,12 @@ class iq_request {
 };
 
 using iq_handler = std::function<void(const iq_request&)>;
+
+// A resource that sent available presence (RFC 6121 §4.2), with its priority.
+struct available_resource {
+    xml::jid full;
+    int priority = 0;
+};
 
 struct disco_identity {
     std::string category;
@@ -102,6 +109,8 @@ class module_context {
     virtual void send(xml::element_ptr stanza) = 0;
     // The full JIDs currently bound for an account. Any thread.
     virtual std::vector<xml::jid> bound_resources(const xml::jid& bare) const = 0;
+    // Those of them that are available, with their priorities. Any thread.
+    virtual std::vector<available_resource> available_resources(const xml::jid& bare) const = 0;
 };
 
 class module {
@@ -115,6 +124,11 @@ struct module_info {
     std::string name;  // as in parley.yml's modules: map
     std::vector<protocol_ref> implements;
     std::function<std::unique_ptr<module>()> make;
+    // Admin commands the module declares (parleyctl now, the HTTP API later). They
+    // run with the server up (on a storage thread) and down (parleyctl, on the
+    // database), so they may use only the database and the config.
+    std::function<void(admin::registry&, const server::config&, admin::storage_runner)> commands =
+        {};
 };
 
 // The built-in modules (defined in modules/registry.cpp, linked into parleyd).

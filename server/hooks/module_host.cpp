@@ -61,6 +61,12 @@ class module_host::context final : public module_context {
         for (const auto& r : host_.router_.sessions().resources(bare)) out.push_back(r.full);
         return out;
     }
+    std::vector<available_resource> available_resources(const xml::jid& bare) const override {
+        std::vector<available_resource> out;
+        for (const auto& r : host_.router_.sessions().resources(bare))
+            if (r.available) out.push_back({r.full, r.priority});
+        return out;
+    }
 
   private:
     module_host& host_;
