@@ -39,11 +39,12 @@ TEST(config_test, empty_file_gives_defaults) {
 TEST(config_test, documented_sample_loads) {
     auto sample =
         std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / "conf" / "parley.yml";
-    set_known_modules({"disco", "ping", "version", "time"});
+    set_known_modules({"disco", "ping", "version", "time", "offline"});
     auto r = load_config(sample.string());
     set_known_modules({});
     ASSERT_TRUE(r.config) << r.error;
     EXPECT_EQ(r.config->modules.at("version").options.at("show_os"), "false");
+    EXPECT_EQ(r.config->modules.at("offline").options.at("max_messages"), "1000");
 }
 
 TEST(config_test, values_are_read_and_paths_resolved) {
