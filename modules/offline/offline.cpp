@@ -10,6 +10,8 @@
 #include "modules/offline/offline.hpp"
 
 #include <chrono>
+#include <mutex>
+#include <set>
 
 #include "modules/offline/offline_commands.hpp"
 #include "modules/offline/offline_message.hpp"
@@ -60,7 +62,26 @@ class offline final : public server::module {
         ctx.on<server::resource_available>([this](server::resource_available& ev) {
             // XEP-0160 §2 step 5; a negative priority never receives bare-JID
             // messages (RFC 6121 §8.5.2.1.1), so it gets none of these either.
-            if (ev.priority >= 0) schedule_flush(ev.full);
+            if (ev.priority >= 0) {
+                schedule_flush(ev.full);
+            } else {
+                std::lock_guard lock(mu_);
+                negative_.insert(ev.full.str());
+            }
+            return server::handled::no;
+        });
+        // Only watches presence, so it runs before anything that may take it over.
+        ctx.on<server::client_stanza>(
+            [this](server::client_stanza& ev) {
+                if (ev.kind == xml::stanza_kind::presence && ev.s.to.empty() &&
+                    xml::stanza(ev.s.el).type().empty())
+                    priority_changed(ev.s.from);
+                return server::handled::no;
+            },
+            100);
+        ctx.on<server::session_closed>([this](server::session_closed& ev) {
+            std::lock_guard lock(mu_);
+            negative_.erase(ev.full.str());
             return server::handled::no;
         });
     }
@@ -101,6 +122,22 @@ class offline final : public server::module {
         // message. Deliver now rather than at its next login.
         for (const auto& r : ctx_->available_resources(to))
             if (r.priority >= 0) return flush(db, r.full);
+    }
+
+    // XEP-0160 §2 step 5 says "next sends non-negative available presence", not
+    // only the first: a resource that went from a negative priority to a
+    // non-negative one now receives the queue. The router already knows the new
+    // priority when client stanzas are seen.
+    void priority_changed(const xml::jid& full) {
+        for (const auto& r : ctx_->available_resources(full.bare())) {
+            if (r.full != full) continue;
+            std::lock_guard lock(mu_);
+            if (r.priority < 0) {
+                negative_.insert(full.str());
+            } else if (negative_.erase(full.str())) {
+                schedule_flush(full);
+            }
+        }
     }
 
     void schedule_flush(const xml::jid& full) {
@@ -175,6 +212,8 @@ class offline final : public server::module {
 
     server::module_context* ctx_ = nullptr;
     std::size_t max_messages_ = 1000;
+    std::mutex mu_;
+    std::set<std::string> negative_;  // available resources with a negative priority
 };
 
 }  // namespace

@@ -126,6 +126,21 @@ class OfflineDelivery(OfflineCase):
         self.assertEqual((await hidden.next_message())["body"], "marker")
         await self.wait_for_count("dave", 0)
 
+    async def test_raising_a_negative_priority_delivers_the_queue(self):
+        # XEP-0160 §2: "next sends non-negative available presence", not only
+        # the initial presence.
+        hidden = await self.client("frank@localhost/later", priority=-1)
+        await hidden["xep_0199"].send_ping("localhost", timeout=5)
+        alice = await self.client("alice@localhost/raise")
+        before = utc_now()
+        alice.send_message(mto="frank@localhost", mbody="waiting for you", mtype="chat")
+        await self.wait_for_count("frank", 1)
+        after = utc_now()
+        hidden.send_presence(ppriority=-5)  # still negative: nothing
+        hidden.send_presence(ppriority=2)
+        self.assert_delayed(await hidden.next_message(), "waiting for you", before, after)
+        await self.wait_for_count("frank", 0)
+
     async def test_headline_is_not_stored_and_not_bounced(self):
         alice = await self.client("alice@localhost/headline")
         alice.send_message(mto="erin@localhost", mbody="news", mtype="headline")
