@@ -5,10 +5,14 @@ quota, and managed with parleyctl."""
 
 import asyncio
 import datetime
+import os
+import shutil
+import subprocess
+import tempfile
 import time
 import unittest
 
-from parley_harness import ServerTestCase
+from parley_harness import PARLEYD, ServerTestCase
 
 DELAY = "{urn:xmpp:delay}delay"
 
@@ -299,6 +303,24 @@ class OfflineDurability(OfflineCase):
         alice = await self.client("alice@localhost/live")
         alice.send_message(mto="dave@localhost/d", mbody="live", mtype="chat")
         self.assertEqual((await dave.next_message())["body"], "live")
+
+
+class OfflineOptions(unittest.TestCase):
+    def test_a_bad_quota_stops_the_start_naming_option_and_line(self):
+        d = tempfile.mkdtemp(prefix="parley-offline-config-")
+        try:
+            path = os.path.join(d, "parley.yml")
+            for value in ("0", "lots", "2000000"):
+                with open(path, "w") as f:
+                    f.write("data_dir: data\nlisteners: []\nadmin_socket: a.sock\n"
+                            f"modules:\n  offline: {{max_messages: {value}}}\n")
+                r = subprocess.run([PARLEYD, "--config", path], capture_output=True, text=True,
+                                   timeout=20)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn("parley.yml:5: modules.offline: max_messages", r.stderr)
+                self.assertIn(f"got '{value}'", r.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
