@@ -109,9 +109,10 @@ class offline final : public server::module {
         auto id = queue.append(account_of(to), when, message->attr_or("from", ""),
                                xml::to_string(*message, xml::ns::client), max_messages_);
         if (!id) {
-            // XEP-0160 §2 step 3: a full queue is <service-unavailable/>, the
-            // same answer as no offline storage at all (RFC 6121 §8.5.2.2.1),
-            // so the sender learns nothing more than "not delivered".
+            // <service-unavailable/> rather than <resource-constraint/>: XEP-0160
+            // §2 step 3 names it for a full queue, and it is what a server with no
+            // offline storage answers (RFC 6121 §8.5.2.2.1), so clients already
+            // handle it. The text tells the human why.
             if (id.error().code == storage::errc::limit_reached)
                 return bounce(message, to, error_condition::service_unavailable,
                               "the recipient's offline message queue is full");
