@@ -1,6 +1,6 @@
 // parleyctl: ejabberdctl-style administration. Commands go to the running server
-// over its unix socket; account commands also work with the server down, on the
-// database directly.
+// over its unix socket; account and offline-queue commands also work with the
+// server down, on the database directly.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -34,10 +34,13 @@ void usage() {
                  "  unregister <user> <host>                   delete an account and its data\n"
                  "  change_password <user> <host> <password>   set a new password\n"
                  "  registered_users <host>                    list the accounts of a host\n"
+                 "  get_offline_count <user> <host>            number of queued offline messages\n"
+                 "  get_offline_messages <user> <host>         list them: stamp, sender, stanza\n"
+                 "  delete_offline_messages <user> <host>      delete them\n"
                  "  connected_users                            list the bound sessions\n"
                  "  status                                     is the server running?\n"
                  "  stop                                       shut the server down\n"
-                 "account commands work without a running server.\n";
+                 "account and offline message commands work without a running server.\n";
 }
 
 // Result of asking the server; nullopt when no server listens on the socket.
@@ -73,14 +76,15 @@ std::optional<reply> ask_server(const std::string& path, const std::string& comm
     return reply{j["code"].get<int>(), j.value("output", "")};
 }
 
-// Account commands straight on the database, declared by the same function the
-// server uses, so both front ends accept the same commands and arguments.
+// Storage-only commands straight on the database, declared by the same functions
+// the server uses (accounts, and those modules declare), so both front ends
+// accept the same commands and arguments.
 reply run_offline(const server::config& cfg, const std::string& command,
                   const std::vector<std::string>& args) {
     server::admin::registry local;
     std::optional<std::string> open_error;
     std::unique_ptr<storage::database> db;
-    server::admin::add_account_commands(local, cfg, [&](auto job, auto done) {
+    auto runner = [&](server::admin::storage_job job, server::admin::done_fn done) {
         if (!db) {
             if (!std::filesystem::exists(cfg.data_dir))
                 std::filesystem::create_directories(cfg.data_dir);
@@ -91,7 +95,10 @@ reply run_offline(const server::config& cfg, const std::string& command,
             db = std::move(opened.value());
         }
         done(job(*db));
-    });
+    };
+    server::admin::add_account_commands(local, cfg, runner);
+    for (const auto& m : server::builtin_modules())
+        if (m.commands) m.commands(local, cfg, runner);
     if (!local.find(command))
         return {exit_code::unreachable,
                 "parleyd is not running (no server on " + cfg.admin_socket_path() + ")"};

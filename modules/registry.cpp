@@ -2,6 +2,7 @@
 // function; a module missing from parley.yml runs with its defaults.
 #include "modules/blocking/blocking.hpp"
 #include "modules/disco/disco.hpp"
+#include "modules/offline/offline.hpp"
 #include "modules/ping/ping.hpp"
 #include "modules/presence/presence.hpp"
 #include "modules/roster/roster.hpp"
@@ -22,6 +23,7 @@ std::vector<module_info> builtin_modules() {
         modules::blocking_module_info(),
         modules::version_module_info(),
         modules::time_module_info(),
+        modules::offline_module_info(),
     };
     // clang-format on
 }

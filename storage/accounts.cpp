@@ -67,7 +67,8 @@ result<void> accounts::remove(std::string_view user, std::string_view host) {
     // Everything modules kept for the account goes with it, in the same
     // transaction: no orphaned roster or offline rows for a reused name.
     for (auto sql : {"DELETE FROM keyval WHERE host = ?1 AND username = ?2",
-                     "DELETE FROM map WHERE host = ?1 AND username = ?2"}) {
+                     "DELETE FROM map WHERE host = ?1 AND username = ?2",
+                     "DELETE FROM archive WHERE host = ?1 AND username = ?2"}) {
         auto del = db_.prepare(sql);
         if (!del) return del.error();
         if (auto r = del.value().bind(1, host).bind(2, user).run(); !r) return r;

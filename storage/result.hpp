@@ -8,7 +8,8 @@
 
 namespace storage {
 
-enum class errc { ok, not_found, already_exists, io_error, corrupt, busy };
+// limit_reached: a bounded store (an archive with a quota) is full.
+enum class errc { ok, not_found, already_exists, io_error, corrupt, busy, limit_reached };
 
 struct error {
     errc code = errc::io_error;

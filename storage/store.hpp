@@ -3,6 +3,8 @@
 // ("roster", "privacy", ...). Synchronous; call only on a storage thread.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +55,40 @@ class map_store {
     // Every account's entries, for small stores a module keeps whole in memory
     // (block lists).
     result<std::vector<map_entry>> everything();
+
+  private:
+    database& db_;
+    std::string store_;
+};
+
+// One entry of an archive_store.
+struct archive_entry {
+    std::int64_t id = 0;       // assigned by append; later entries get larger ids
+    std::int64_t when_ms = 0;  // milliseconds since the Unix epoch, UTC
+    std::string with;          // the other party's JID (the sender of an offline message)
+    std::string value;         // the payload, e.g. a serialized stanza
+};
+
+// Many entries per account in arrival order: offline messages now, XEP-0313
+// message archives later. Ids are never reused, even after removals, so "remove
+// up to the last id I handled" never touches an entry appended meanwhile.
+class archive_store {
+  public:
+    static constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+
+    archive_store(database& db, std::string store) : db_(db), store_(std::move(store)) {}
+    // Appends and returns the new id. When the account already holds `limit`
+    // entries, fails with errc::limit_reached and stores nothing; the check and the
+    // insert are one transaction.
+    result<std::int64_t> append(const account_ref& a, std::int64_t when_ms, std::string_view with,
+                                std::string_view value, std::size_t limit = unlimited);
+    // Oldest first: at most `limit` entries with an id greater than `after_id`.
+    result<std::vector<archive_entry>> list(const account_ref& a, std::size_t limit = unlimited,
+                                            std::int64_t after_id = 0);
+    result<std::size_t> count(const account_ref& a);
+    // Removes the entries with an id up to and including `last_id`; returns how many.
+    result<std::size_t> remove_up_to(const account_ref& a, std::int64_t last_id);
+    result<std::size_t> remove_all(const account_ref& a);
 
   private:
     database& db_;

@@ -8,14 +8,13 @@
 namespace server::admin {
 namespace {
 
-// The account name as it will be stored: nodeprep'd, on a served host.
-struct account_name {
-    std::string user;
-    std::string host;
-    std::string error;
-};
+reply storage_failure(const storage::error& e) {
+    return {exit_code::failed, e.message};
+}
 
-account_name prepare(const config& cfg, const std::string& user, const std::string& host) {
+}  // namespace
+
+account_name prepare_account(const config& cfg, const std::string& user, const std::string& host) {
     auto u = xml::nodeprep(user);
     auto h = xml::nameprep_domain(host);
     if (!u || u->empty()) return {{}, {}, "invalid user name '" + user + "'"};
@@ -24,15 +23,9 @@ account_name prepare(const config& cfg, const std::string& user, const std::stri
     return {*u, *h, {}};
 }
 
-reply storage_failure(const storage::error& e) {
-    return {exit_code::failed, e.message};
-}
-
-}  // namespace
-
 reply register_user(storage::database& db, const config& cfg, const std::string& user,
                     const std::string& host, const std::string& password) {
-    auto name = prepare(cfg, user, host);
+    auto name = prepare_account(cfg, user, host);
     if (!name.error.empty()) return {exit_code::failed, name.error};
     if (password.empty()) return {exit_code::failed, "the password must not be empty"};
     storage::accounts accounts(db);
@@ -47,7 +40,7 @@ reply register_user(storage::database& db, const config& cfg, const std::string&
 
 reply unregister_user(storage::database& db, const config& cfg, const std::string& user,
                       const std::string& host) {
-    auto name = prepare(cfg, user, host);
+    auto name = prepare_account(cfg, user, host);
     if (!name.error.empty()) return {exit_code::failed, name.error};
     storage::accounts accounts(db);
     auto r = accounts.remove(name.user, name.host);
@@ -61,7 +54,7 @@ reply unregister_user(storage::database& db, const config& cfg, const std::strin
 
 reply change_password(storage::database& db, const config& cfg, const std::string& user,
                       const std::string& host, const std::string& password) {
-    auto name = prepare(cfg, user, host);
+    auto name = prepare_account(cfg, user, host);
     if (!name.error.empty()) return {exit_code::failed, name.error};
     if (password.empty()) return {exit_code::failed, "the password must not be empty"};
     storage::accounts accounts(db);

@@ -12,6 +12,15 @@
 
 namespace server::admin {
 
+// The account name as it is stored: nodeprep'd, on a served host. `error` says
+// why not, for the operator.
+struct account_name {
+    std::string user;
+    std::string host;
+    std::string error;
+};
+account_name prepare_account(const config& cfg, const std::string& user, const std::string& host);
+
 reply register_user(storage::database& db, const config& cfg, const std::string& user,
                     const std::string& host, const std::string& password);
 reply unregister_user(storage::database& db, const config& cfg, const std::string& user,
@@ -19,11 +28,6 @@ reply unregister_user(storage::database& db, const config& cfg, const std::strin
 reply change_password(storage::database& db, const config& cfg, const std::string& user,
                       const std::string& host, const std::string& password);
 reply registered_users(storage::database& db, const config& cfg, const std::string& host);
-
-// Where a storage job runs: the server posts it to a storage thread; parleyctl,
-// with the server down, runs it at once on its own connection.
-using storage_job = std::function<reply(storage::database&)>;
-using storage_runner = std::function<void(storage_job job, done_fn done)>;
 
 // Called just before an existing account is removed, on the storage thread
 // (modules say goodbye to its contacts while its data is still there), and

@@ -5,6 +5,7 @@
 
 #include "server/admin/account_commands.hpp"
 #include "server/hooks/events.hpp"
+#include "server/hooks/module_api.hpp"
 #include "server/server.hpp"
 
 namespace server::admin {
@@ -46,6 +47,8 @@ void add_core_commands(registry& r, xmpp_server& server) {
         server.fire_account_removing(user, host);
     };
     add_account_commands(r, cfg, run_on_storage, {removing, removed});
+    for (const auto& m : builtin_modules())
+        if (m.commands) m.commands(r, cfg, run_on_storage);
     r.add({"status",
            {},
            "show whether the server runs, and its load",

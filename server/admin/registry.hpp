@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+namespace storage {
+class database;
+}
+
 namespace server::admin {
 
 namespace asio = boost::asio;
@@ -25,6 +29,11 @@ struct reply {
     std::string output;
 };
 using done_fn = std::function<void(reply)>;
+
+// Where a storage job runs: the server posts it to a storage thread; parleyctl,
+// with the server down, runs it at once on its own connection.
+using storage_job = std::function<reply(storage::database&)>;
+using storage_runner = std::function<void(storage_job job, done_fn done)>;
 
 struct command {
     std::string name;

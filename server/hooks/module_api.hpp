@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/admin/registry.hpp"
 #include "server/config.hpp"
 #include "server/hooks/event_bus.hpp"
 #include "xml/builder.hpp"
@@ -140,6 +141,11 @@ struct module_info {
     std::string name;  // as in parley.yml's modules: map
     std::vector<protocol_ref> implements;
     std::function<std::unique_ptr<module>()> make;
+    // Admin commands the module declares (parleyctl now, the HTTP API later). They
+    // run with the server up (on a storage thread) and down (parleyctl, on the
+    // database), so they may use only the database and the config.
+    std::function<void(admin::registry&, const server::config&, admin::storage_runner)> commands =
+        {};
 };
 
 // The built-in modules (defined in modules/registry.cpp, linked into parleyd).

@@ -70,7 +70,6 @@ class module_host::context final : public module_context {
         for (const auto& r : host_.router_.sessions().resources(bare)) out.push_back(r.full);
         return out;
     }
-
     std::vector<available_resource> available_resources(const xml::jid& bare) const override {
         std::vector<available_resource> out;
         for (const auto& r : host_.router_.sessions().resources(bare))

@@ -44,10 +44,28 @@ CREATE TABLE map (
 ) WITHOUT ROWID;
 )sql";
 
+// 3: the archive shape: entries per (account, store) in arrival order, with a
+// timestamp and the other party's JID (offline messages, later XEP-0313 MAM).
+// AUTOINCREMENT: ids are never reused, so removing "up to id N" after delivering
+// N can never take a newer entry that got a recycled id.
+constexpr std::string_view m0003 = R"sql(
+CREATE TABLE archive (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    host     TEXT NOT NULL,
+    username TEXT NOT NULL,
+    store    TEXT NOT NULL,
+    when_ms  INTEGER NOT NULL,
+    with_jid TEXT NOT NULL,
+    value    TEXT NOT NULL
+);
+
+CREATE INDEX archive_by_account ON archive (host, username, store, id);
+)sql";
+
 }  // namespace
 
 const std::vector<migration>& migrations() {
-    static const std::vector<migration> all{{1, m0001}, {2, m0002}};
+    static const std::vector<migration> all{{1, m0001}, {2, m0002}, {3, m0003}};
     return all;
 }
 

@@ -72,7 +72,7 @@ class LiveCommands(ServerTestCase):
         code, out, _ = self.server.ctl("status")
         self.assertEqual(code, 0)
         self.assertTrue(out.startswith("parleyd is running"), out)
-        self.assertIn("modules: disco ping roster presence blocking version time", out)
+        self.assertIn("modules: disco ping roster presence blocking version time offline", out)
 
     async def test_register_and_login_while_running(self):
         code, _, _ = self.server.ctl("register", "erin", "localhost", "fresh")

@@ -45,14 +45,6 @@ class Routing(ServerTestCase):
         sender.send_message(mto="dave@localhost/neg", mbody="marker", mtype="chat")
         self.assertEqual((await low.next_message())["body"], "marker")
 
-    async def test_message_to_account_without_resources_bounces(self):
-        alice = await self.client("alice@localhost/bounce")
-        alice.send_message(mto="bob@localhost", mbody="anyone?", mtype="chat")
-        m = await alice.next_message()
-        self.assertEqual(m["type"], "error")
-        self.assertEqual(m["error"]["condition"], "service-unavailable")
-        self.assertEqual(str(m["from"]), "bob@localhost")
-
     async def test_message_to_unknown_account_bounces(self):
         alice = await self.client("alice@localhost/unknown")
         alice.send_message(mto="nobody@localhost", mbody="hello?", mtype="chat")
@@ -114,6 +106,20 @@ class Routing(ServerTestCase):
         code, out, _ = self.server.ctl("connected_users")
         self.assertEqual(code, 0)
         self.assertIn("carol@localhost/listed", out.split())
+
+
+class RoutingWithoutOfflineStorage(ServerTestCase):
+    extra_config = "modules:\n  offline: false\n"
+
+    async def test_message_to_account_without_resources_bounces(self):
+        # RFC 6121 §8.5.2.2.1 / XEP-0160 §1: no offline storage, so the sender
+        # learns at once that nobody took the message.
+        alice = await self.client("alice@localhost/bounce")
+        alice.send_message(mto="bob@localhost", mbody="anyone?", mtype="chat")
+        m = await alice.next_message()
+        self.assertEqual(m["type"], "error")
+        self.assertEqual(m["error"]["condition"], "service-unavailable")
+        self.assertEqual(str(m["from"]), "bob@localhost")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ TEST(config_test, documented_sample_loads) {
     set_known_modules({});
     ASSERT_TRUE(r.config) << r.error;
     EXPECT_EQ(r.config->modules.at("version").options.at("show_os"), "false");
+    EXPECT_EQ(r.config->modules.at("offline").options.at("max_messages"), "1000");
 }
 
 TEST(config_test, values_are_read_and_paths_resolved) {

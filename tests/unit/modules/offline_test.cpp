@@ -1,0 +1,241 @@
+// The offline module in-process with the real router, module host and storage
+// threads on a SQLite file: the paths the wire tests cannot reach on purpose (a
+// failing database, a resource that vanishes while its queue is flushed, a
+// resource that came online while a message was being stored).
+#include "modules/offline/offline.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+
+#include "modules/offline/offline_message.hpp"
+#include "server/hooks/module_host.hpp"
+#include "server/router/router.hpp"
+#include "server/storage_executor.hpp"
+#include "storage/accounts.hpp"
+#include "storage/store.hpp"
+#include "xml/builder.hpp"
+#include "xml/namespaces.hpp"
+#include "xml/stream_parser.hpp"
+
+namespace modules {
+namespace {
+
+namespace ns = xml::ns;
+
+// A session as the router sees it; keeps what it was sent, parsed back.
+class recording_endpoint : public server::endpoint {
+  public:
+    void deliver(std::shared_ptr<const std::string> bytes) override {
+        xml::element_ptr got;
+        xml::stream_parser p({.on_open = [](const xml::element&) {},
+                              .on_element = [&](xml::element_ptr el) { got = std::move(el); },
+                              .on_close = [] {},
+                              .on_error = [](xml::parse_error, std::string d) { FAIL() << d; }});
+        p.feed(
+            "<stream:stream xmlns='jabber:client' "
+            "xmlns:stream='http://etherx.jabber.org/streams'>");
+        p.feed(*bytes);
+        std::lock_guard lock(mu);
+        if (got) received.push_back(got);
+    }
+    void kick(xml::stream_condition, std::string) override {}
+
+    std::vector<std::string> bodies() {
+        std::lock_guard lock(mu);
+        std::vector<std::string> out;
+        for (const auto& el : received)
+            if (const auto* b = el->child(ns::client, "body")) out.push_back(b->text());
+        return out;
+    }
+
+    std::mutex mu;
+    std::vector<xml::element_ptr> received;
+};
+
+xml::jid J(std::string_view s) {
+    auto j = xml::jid::parse(s);
+    EXPECT_TRUE(j) << s;
+    return *j;
+}
+
+class offline_test : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("parley-offline-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        path_ = (dir_ / "test.db").string();
+        db_ = std::move(storage::database::open(path_).value());
+        for (auto user : {"alice", "bob"})
+            ASSERT_TRUE(storage::accounts(*db_).create(user, "example.com", "pw", 4096));
+        cfg_.hosts = {"example.com"};
+        router_ =
+            std::make_unique<server::router>(std::set<std::string>{"example.com"}, events_, iqs_);
+        storage_ = std::make_unique<server::storage_executor>(path_, 2);
+        host_ = std::make_unique<server::module_host>(cfg_, events_, iqs_, *router_, *storage_);
+        ASSERT_FALSE(host_->start({offline_module_info()}));
+        alice_ = bind("alice@example.com/a");
+    }
+
+    void TearDown() override {
+        storage_->join();  // no job may outlive the module it calls
+        host_.reset();
+        storage_.reset();
+        db_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    std::shared_ptr<recording_endpoint> bind(std::string_view full, bool available = true,
+                                             int priority = 0) {
+        auto ep = std::make_shared<recording_endpoint>();
+        router_->sessions().bind(J(full), ep, "127.0.0.1", 10);
+        if (available) router_->sessions().set_presence(J(full), true, priority, nullptr);
+        return ep;
+    }
+
+    xml::element_ptr chat(std::string_view to, std::string_view body) {
+        return xml::builder(ns::client, "message")
+            .attr("from", "alice@example.com/a")
+            .attr("to", to)
+            .attr("type", "chat")
+            .attr("id", body)
+            .text_child(ns::client, "body", body)
+            .done();
+    }
+
+    void send(std::string_view to, std::string_view body) {
+        router_->route(server::routed_stanza{chat(to, body), J("alice@example.com/a"), J(to),
+                                             server::origin::client});
+    }
+
+    // Waits until every job already queued for bob's account has run.
+    void settle() {
+        std::promise<void> done;
+        storage_->post_ordered("bob@example.com",
+                               [&done](storage::database&) { done.set_value(); });
+        ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    }
+
+    std::vector<std::string> queued() {
+        auto all =
+            storage::archive_store(*db_, std::string(offline_store)).list({"bob", "example.com"});
+        std::vector<std::string> out;
+        for (const auto& e : all.value()) out.push_back(e.with + " " + e.value);
+        return out;
+    }
+
+    std::size_t queue_size() {
+        return storage::archive_store(*db_, std::string(offline_store))
+            .count({"bob", "example.com"})
+            .value();
+    }
+
+    std::filesystem::path dir_;
+    std::string path_;
+    std::unique_ptr<storage::database> db_;
+    server::config cfg_;
+    server::event_bus events_;
+    server::iq_dispatch iqs_;
+    std::unique_ptr<server::router> router_;
+    std::unique_ptr<server::storage_executor> storage_;
+    std::unique_ptr<server::module_host> host_;
+    std::shared_ptr<recording_endpoint> alice_;
+};
+
+TEST_F(offline_test, stored_then_flushed_in_order_to_the_resource_that_came_online) {
+    for (auto body : {"one", "two", "three"}) send("bob@example.com", body);
+    settle();
+    EXPECT_EQ(queue_size(), 3u);
+    EXPECT_TRUE(alice_->received.empty());
+    auto bob = bind("bob@example.com/r");
+    events_.fire(server::resource_available{J("bob@example.com/r"), 0});
+    settle();
+    EXPECT_EQ(bob->bodies(), (std::vector<std::string>{"one", "two", "three"}));
+    for (const auto& m : bob->received) {
+        EXPECT_EQ(m->attr_or("to", ""), "bob@example.com/r");
+        const auto* delay = m->child(ns_delay, "delay");
+        ASSERT_TRUE(delay);
+        EXPECT_EQ(delay->attr_or("from", ""), "example.com");
+    }
+    EXPECT_EQ(queue_size(), 0u);
+}
+
+TEST_F(offline_test, a_failing_database_bounces_to_the_sender) {
+    // Another connection takes the table away: the store fails, and the sender
+    // hears about it instead of the message vanishing.
+    ASSERT_TRUE(db_->exec("DROP TABLE archive"));
+    send("bob@example.com", "lost?");
+    settle();
+    ASSERT_EQ(alice_->received.size(), 1u);
+    const auto& err = alice_->received[0];
+    EXPECT_EQ(err->attr_or("type", ""), "error");
+    EXPECT_EQ(err->attr_or("id", ""), "lost?");
+    EXPECT_EQ(err->attr_or("from", ""), "bob@example.com");
+    EXPECT_EQ(err->attr_or("to", ""), "alice@example.com/a");
+    const auto* e = err->child(ns::client, "error");
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->child(ns::stanzas, "service-unavailable"));
+}
+
+TEST_F(offline_test, a_vanished_resource_leaves_the_queue_intact_and_in_order) {
+    for (auto body : {"one", "two", "three"}) send("bob@example.com", body);
+    settle();
+    auto before = queued();
+    // Presence came and the session went before the flush ran: every message
+    // comes back from the router, and none is stored twice or lost.
+    events_.fire(server::resource_available{J("bob@example.com/gone"), 0});
+    settle();
+    EXPECT_EQ(queued(), before);
+    EXPECT_TRUE(alice_->received.empty());
+    auto bob = bind("bob@example.com/r");
+    events_.fire(server::resource_available{J("bob@example.com/r"), 0});
+    settle();
+    EXPECT_EQ(bob->bodies(), (std::vector<std::string>{"one", "two", "three"}));
+}
+
+TEST_F(offline_test, a_resource_that_came_online_during_the_store_gets_the_message) {
+    // The router found nobody and handed the message over; before the store ran,
+    // a resource became available and its own flush found an empty queue.
+    auto bob = bind("bob@example.com/r");
+    server::message_undeliverable ev{J("bob@example.com"), chat("bob@example.com", "racing")};
+    ASSERT_EQ(events_.fire(ev), server::handled::yes);
+    settle();
+    EXPECT_EQ(bob->bodies(), (std::vector<std::string>{"racing"}));
+    EXPECT_TRUE(bob->received[0]->child(ns_delay, "delay"));
+    EXPECT_EQ(queue_size(), 0u);
+}
+
+TEST_F(offline_test, a_negative_priority_resource_does_not_flush) {
+    send("bob@example.com", "wait");
+    settle();
+    auto hidden = bind("bob@example.com/hidden", true, -1);
+    events_.fire(server::resource_available{J("bob@example.com/hidden"), -1});
+    settle();
+    EXPECT_TRUE(hidden->received.empty());
+    EXPECT_EQ(queue_size(), 1u);
+}
+
+TEST_F(offline_test, an_unknown_account_gets_nothing_stored_and_the_sender_an_error) {
+    send("nobody@example.com", "hello?");
+    std::promise<void> done;
+    storage_->post_ordered("nobody@example.com", [&done](storage::database&) { done.set_value(); });
+    ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    ASSERT_EQ(alice_->received.size(), 1u);
+    EXPECT_EQ(alice_->received[0]->attr_or("from", ""), "nobody@example.com");
+    EXPECT_TRUE(
+        alice_->received[0]->child(ns::client, "error")->child(ns::stanzas, "service-unavailable"));
+    EXPECT_EQ(storage::archive_store(*db_, std::string(offline_store))
+                  .count({"nobody", "example.com"})
+                  .value(),
+              0u);
+}
+
+}  // namespace
+}  // namespace modules
