@@ -11,6 +11,7 @@
 #include <set>
 
 #include "modules/blocking/blocklist.hpp"
+#include "modules/common/push_audience.hpp"
 #include "modules/presence/announce.hpp"
 #include "modules/roster/roster.hpp"
 #include "modules/roster/roster_book.hpp"
@@ -56,8 +57,7 @@ class blocking final : public server::module {
         ctx.on<server::account_stanza>([this](server::account_stanza& ev) { return inbound(ev); },
                                        filter_priority);
         ctx.on<server::session_closed>([this](server::session_closed& ev) {
-            std::lock_guard lock(mu_);
-            interested_.erase(ev.full.str());
+            audience_.leave(ev.full);
             return handled::no;
         });
         ctx.on<server::account_removed>([this](server::account_removed& ev) {
@@ -113,10 +113,7 @@ class blocking final : public server::module {
     }
 
     void get(const server::iq_request& req) {
-        {
-            std::lock_guard lock(mu_);
-            interested_.insert(req.from().str());
-        }
+        audience_.join(req.from());
         xml::builder list(ns_blocking, "blocklist");
         for (const auto& j : lists_.list(req.to()))
             list.child(xml::builder(ns_blocking, "item").attr("jid", j));
@@ -207,20 +204,7 @@ class blocking final : public server::module {
         xml::builder change(ns_blocking, what);
         for (const auto& j : jids)
             change.child(xml::builder(ns_blocking, "item").attr("jid", j.str()));
-        auto payload = change.done();
-        for (const auto& full : ctx_->bound_resources(account)) {
-            {
-                std::lock_guard lock(mu_);
-                if (!interested_.count(full.str())) continue;
-            }
-            ctx_->send(xml::builder("jabber:client", "iq")
-                           .attr("type", "set")
-                           .attr("id", "block" + std::to_string(++push_id_))
-                           .attr("from", account.str())
-                           .attr("to", full.str())
-                           .child(payload)
-                           .done());
-        }
+        audience_.push(*ctx_, account, change.done());
     }
 
     static std::vector<std::string> strings(const std::vector<xml::jid>& jids) {
@@ -232,9 +216,7 @@ class blocking final : public server::module {
     server::module_context* ctx_ = nullptr;
     std::shared_ptr<roster_book> book_;
     blocklists lists_;
-    std::mutex mu_;
-    std::set<std::string> interested_;
-    std::atomic<unsigned long> push_id_{0};
+    push_audience audience_{"block"};
 };
 
 }  // namespace

@@ -140,15 +140,11 @@ std::shared_ptr<account_roster> roster_book::load(storage::database& db, const x
 }
 
 void roster_book::mark_interested(const xml::jid& full) {
-    std::lock_guard lock(mu_);
-    interested_.insert(full.str());
+    audience_.join(full);
 }
 
 void roster_book::resource_gone(const xml::jid& full) {
-    {
-        std::lock_guard lock(mu_);
-        interested_.erase(full.str());
-    }
+    audience_.leave(full);
     // On the strand, after any job still running for the account.
     auto bare = full.bare();
     ctx_.storage().post_ordered(bare.str(), [this, bare](storage::database&) {
@@ -167,21 +163,9 @@ void roster_book::forget(const xml::jid& account) {
 }
 
 void roster_book::push(const xml::jid& account, const xml::element_ptr& item, long long version) {
-    auto query =
-        xml::builder(ns_roster, "query").attr("ver", std::to_string(version)).child(item).done();
-    for (const auto& full : ctx_.bound_resources(account)) {
-        {
-            std::lock_guard lock(mu_);
-            if (!interested_.count(full.str())) continue;
-        }
-        ctx_.send(xml::builder("jabber:client", "iq")
-                      .attr("type", "set")
-                      .attr("id", "push" + std::to_string(++push_id_))
-                      .attr("from", account.str())
-                      .attr("to", full.str())
-                      .child(query)
-                      .done());
-    }
+    audience_.push(
+        ctx_, account,
+        xml::builder(ns_roster, "query").attr("ver", std::to_string(version)).child(item).done());
 }
 
 }  // namespace modules

@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "modules/common/push_audience.hpp"
 #include "modules/roster/roster_item.hpp"
 #include "server/hooks/module_api.hpp"
 #include "storage/sqlite/database.hpp"
@@ -91,10 +92,9 @@ class roster_book {
     void push(const xml::jid& account, const xml::element_ptr& item, long long version);
 
     server::module_context& ctx_;
-    std::mutex mu_;  // guards the two maps, not the rosters (those belong to strands)
+    std::mutex mu_;  // guards the cache map, not the rosters (those belong to strands)
     std::unordered_map<std::string, std::shared_ptr<account_roster>> cache_;
-    std::set<std::string> interested_;
-    std::atomic<unsigned long> push_id_{0};
+    push_audience audience_{"push"};
     std::size_t max_items_ = 1000;
 };
 

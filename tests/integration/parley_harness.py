@@ -270,6 +270,16 @@ class Client(ClientXMPP):
                                             "ver": iq["roster"]["ver"]}
 
 
+async def mutual_subscription(a, b):
+    """a and b subscribe to each other (RFC 6121 §3), each waiting for the other's
+    approval and presence."""
+    for x, y in ((a, b), (b, a)):
+        x.send_presence(pto=y.boundjid.bare, ptype="subscribe")
+        await y.next_presence("subscribe", frm=x.boundjid.bare)
+        y.send_presence(pto=x.boundjid.bare, ptype="subscribed")
+        await x.presences_from({("subscribed", y.boundjid.bare), ("available", str(y.boundjid))})
+
+
 async def _first(queue, timeout, pred):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

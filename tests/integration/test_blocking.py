@@ -8,7 +8,7 @@ from slixmpp.exceptions import IqError
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from parley_harness import ServerTestCase
+from parley_harness import ServerTestCase, mutual_subscription
 
 NS = "urn:xmpp:blocking"
 
@@ -36,14 +36,6 @@ def listen_for_pushes(client):
             lambda iq: client.block_pushes.put_nowait(iq) if iq["type"] == "set" else None))
 
 
-async def subscribe_both(a, b):
-    for x, y in ((a, b), (b, a)):
-        x.send_presence(pto=y.boundjid.bare, ptype="subscribe")
-        await y.next_presence("subscribe", frm=x.boundjid.bare)
-        y.send_presence(pto=x.boundjid.bare, ptype="subscribed")
-        await x.presences_from({("subscribed", y.boundjid.bare), ("available", str(y.boundjid))})
-
-
 async def online(test, jid):
     c = await test.client(jid, presence=False)
     listen_for_pushes(c)
@@ -60,7 +52,7 @@ class Blocking(ServerTestCase):
         alice = await online(self, "alice@localhost/a")
         alice2 = await online(self, "alice@localhost/a2")
         bob = await online(self, "bob@localhost/b")
-        await subscribe_both(alice, bob)
+        await mutual_subscription(alice, bob)
         await blocking_iq(alice2, "blocklist", itype="get")  # alice2 wants pushes
 
         await blocking_iq(alice, "block", ["bob@localhost"])

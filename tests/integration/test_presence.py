@@ -5,7 +5,7 @@ to offline contacts; probes; directed presence; abrupt disconnects."""
 import asyncio
 import unittest
 
-from parley_harness import ServerTestCase
+from parley_harness import ServerTestCase, mutual_subscription
 
 
 async def online(test, jid, **kw):
@@ -107,12 +107,7 @@ class Subscriptions(ServerTestCase):
     async def test_probe_on_login_and_unavailable_on_abrupt_close(self):
         erin = await online(self, "erin@localhost/e")
         frank = await online(self, "frank@localhost/f")
-        for a, b, aj, bj in ((erin, frank, "erin@localhost", "frank@localhost"),
-                             (frank, erin, "frank@localhost", "erin@localhost")):
-            a.send_presence(pto=bj, ptype="subscribe")
-            await b.next_presence("subscribe", frm=aj)
-            b.send_presence(pto=aj, ptype="subscribed")
-            await a.presences_from({("subscribed", bj), ("available", str(b.boundjid))})
+        await mutual_subscription(erin, frank)
         # A second frank resource learns erin's presence from the probe at login.
         frank2 = await self.client("frank@localhost/f2", presence=False)
         frank2.send_presence()
@@ -149,12 +144,7 @@ class Subscriptions(ServerTestCase):
         self.server.register("leo", "secret")
         kate = await online(self, "kate@localhost/k")
         leo = await online(self, "leo@localhost/l")
-        for a, b, aj, bj in ((kate, leo, "kate@localhost", "leo@localhost"),
-                             (leo, kate, "leo@localhost", "kate@localhost")):
-            a.send_presence(pto=bj, ptype="subscribe")
-            await b.next_presence("subscribe", frm=aj)
-            b.send_presence(pto=aj, ptype="subscribed")
-            await a.presences_from({("subscribed", bj), ("available", str(b.boundjid))})
+        await mutual_subscription(kate, leo)
         assert_item(self, await kate.next_push("leo@localhost"), "none", "subscribe")
         assert_item(self, await kate.next_push("leo@localhost"), "to")
         assert_item(self, await kate.next_push("leo@localhost"), "both")

@@ -18,44 +18,16 @@
 #include "server/storage_executor.hpp"
 #include "storage/accounts.hpp"
 #include "storage/store.hpp"
+#include "tests/support/recording_endpoint.hpp"
 #include "xml/builder.hpp"
 #include "xml/namespaces.hpp"
-#include "xml/stream_parser.hpp"
 
 namespace modules {
 namespace {
 
 namespace ns = xml::ns;
 
-// A session as the router sees it; keeps what it was sent, parsed back.
-class recording_endpoint : public server::endpoint {
-  public:
-    void deliver(std::shared_ptr<const std::string> bytes) override {
-        xml::element_ptr got;
-        xml::stream_parser p({.on_open = [](const xml::element&) {},
-                              .on_element = [&](xml::element_ptr el) { got = std::move(el); },
-                              .on_close = [] {},
-                              .on_error = [](xml::parse_error, std::string d) { FAIL() << d; }});
-        p.feed(
-            "<stream:stream xmlns='jabber:client' "
-            "xmlns:stream='http://etherx.jabber.org/streams'>");
-        p.feed(*bytes);
-        std::lock_guard lock(mu);
-        if (got) received.push_back(got);
-    }
-    void kick(xml::stream_condition, std::string) override {}
-
-    std::vector<std::string> bodies() {
-        std::lock_guard lock(mu);
-        std::vector<std::string> out;
-        for (const auto& el : received)
-            if (const auto* b = el->child(ns::client, "body")) out.push_back(b->text());
-        return out;
-    }
-
-    std::mutex mu;
-    std::vector<xml::element_ptr> received;
-};
+using test_support::recording_endpoint;
 
 xml::jid J(std::string_view s) {
     auto j = xml::jid::parse(s);

@@ -6,36 +6,16 @@
 #include <vector>
 
 #include "server/router/router.hpp"
+#include "tests/support/recording_endpoint.hpp"
 #include "xml/builder.hpp"
 #include "xml/namespaces.hpp"
-#include "xml/stream_parser.hpp"
 
 namespace server {
 namespace {
 
 namespace ns = xml::ns;
 
-// Records what the router hands to a session, parsed back into elements.
-class recording_endpoint : public endpoint {
-  public:
-    void deliver(std::shared_ptr<const std::string> bytes) override {
-        xml::element_ptr got;
-        xml::stream_parser p({.on_open = [](const xml::element&) {},
-                              .on_element = [&](xml::element_ptr el) { got = std::move(el); },
-                              .on_close = [] {},
-                              .on_error = [](xml::parse_error, std::string d) { FAIL() << d; }});
-        p.feed(
-            "<stream:stream xmlns='jabber:client' "
-            "xmlns:stream='http://etherx.jabber.org/streams'>");
-        p.feed(*bytes);
-        ASSERT_TRUE(got) << *bytes;
-        received.push_back(got);
-    }
-    void kick(xml::stream_condition c, std::string) override { kicked.push_back(c); }
-
-    std::vector<xml::element_ptr> received;
-    std::vector<xml::stream_condition> kicked;
-};
+using test_support::recording_endpoint;
 
 xml::jid J(std::string_view s) {
     auto j = xml::jid::parse(s);
