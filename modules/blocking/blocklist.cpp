@@ -5,6 +5,7 @@
 namespace modules {
 
 bool blocklists::blocks(const xml::jid& account, const xml::jid& who) const {
+    if (accounts_.load(std::memory_order_acquire) == 0) return false;
     std::shared_lock lock(mu_);
     auto it = by_account_.find(account.bare_str());
     if (it == by_account_.end() || who.empty()) return false;
@@ -24,6 +25,7 @@ std::vector<std::string> blocklists::list(const xml::jid& account) const {
 void blocklists::add(const xml::jid& account, const std::vector<std::string>& jids) {
     std::unique_lock lock(mu_);
     by_account_[account.bare_str()].insert(jids.begin(), jids.end());
+    accounts_.store(by_account_.size(), std::memory_order_release);
 }
 
 void blocklists::remove(const xml::jid& account, const std::vector<std::string>& jids) {
@@ -32,11 +34,13 @@ void blocklists::remove(const xml::jid& account, const std::vector<std::string>&
     if (it == by_account_.end()) return;
     for (const auto& j : jids) it->second.erase(j);
     if (it->second.empty()) by_account_.erase(it);
+    accounts_.store(by_account_.size(), std::memory_order_release);
 }
 
 void blocklists::clear(const xml::jid& account) {
     std::unique_lock lock(mu_);
     by_account_.erase(account.bare_str());
+    accounts_.store(by_account_.size(), std::memory_order_release);
 }
 
 }  // namespace modules

@@ -3,6 +3,7 @@
 // the owner's strand; read from any thread.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <set>
 #include <shared_mutex>
@@ -27,6 +28,8 @@ class blocklists {
   private:
     mutable std::shared_mutex mu_;
     std::map<std::string, std::set<std::string>> by_account_;  // bare JID -> blocked JIDs
+    // Most servers have few lists: without any, the router's question costs no lock.
+    std::atomic<std::size_t> accounts_{0};
 };
 
 }  // namespace modules
