@@ -45,6 +45,13 @@ class jid {
 // Part-wise preparation, exposed for resource binding and account names.
 std::optional<std::string> nodeprep(std::string_view local);
 std::optional<std::string> resourceprep(std::string_view resource);
+
+namespace detail {
+// The ICU profiles alone, without the ASCII fast path (for tests that check the
+// two agree).
+std::optional<std::string> nodeprep_icu(std::string_view local);
+std::optional<std::string> resourceprep_icu(std::string_view resource);
+}  // namespace detail
 std::optional<std::string> nameprep_domain(std::string_view domain);
 
 }  // namespace xml

@@ -97,3 +97,22 @@ TEST(jid_test, bare_and_full_forms) {
 
 }  // namespace
 }  // namespace xml
+
+namespace xml {
+namespace {
+
+// The ASCII fast path must decide exactly as ICU's profiles do.
+TEST(jid_test, ascii_fast_path_agrees_with_icu_for_every_ascii_character) {
+    for (int c = 1; c < 0x80; ++c) {
+        for (std::string s : {std::string(1, char(c)), "Ab" + std::string(1, char(c)) + "Z"}) {
+            EXPECT_EQ(nodeprep(s), detail::nodeprep_icu(s)) << "nodeprep of char " << c;
+            EXPECT_EQ(resourceprep(s), detail::resourceprep_icu(s)) << "resourceprep of char " << c;
+        }
+    }
+    EXPECT_EQ(nodeprep("Juliet"), "juliet");
+    EXPECT_EQ(resourceprep("Balcony Room"), "Balcony Room");
+    EXPECT_FALSE(nodeprep("jul iet"));
+}
+
+}  // namespace
+}  // namespace xml
