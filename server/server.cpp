@@ -11,6 +11,7 @@
 #include "sasl/authenticator.hpp"
 #include "server/admin/core_commands.hpp"
 #include "server/log.hpp"
+#include "server/net/tcp_transport.hpp"
 #include "server/net/tls_context.hpp"
 #include "server/stream/c2s_session.hpp"
 #include "storage/accounts.hpp"
@@ -155,9 +156,7 @@ void xmpp_server::accept_next(std::size_t index) {
                             : lc.tls == tls_mode::starttls ? tcp_transport::mode::starttls
                                                            : tcp_transport::mode::plain;
                 auto t = std::make_unique<tcp_transport>(std::move(socket), &tls_, mode);
-                std::make_shared<c2s_session>(*stream_ctx_, io, std::move(t),
-                                              mode == tcp_transport::mode::direct)
-                    ->start();
+                std::make_shared<c2s_session>(*stream_ctx_, io, std::move(t))->start();
             } else if (ec == asio::error::operation_aborted) {
                 return;
             } else {
