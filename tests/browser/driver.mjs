@@ -44,6 +44,10 @@ async function handle(cmd) {
       return await pages[cmd.page].fill(cmd.selector, cmd.value);
     case 'click':
       return await pages[cmd.page].click(cmd.selector);
+    case 'wait':
+      await pages[cmd.page].waitForSelector(
+        cmd.selector, { timeout: cmd.timeout ?? 10000, state: cmd.state ?? 'visible' });
+      return true;
     case 'wait_text':
       await pages[cmd.page].getByText(cmd.text, { exact: false }).first()
         .waitFor({ timeout: cmd.timeout ?? 10000 });

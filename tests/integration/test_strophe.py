@@ -34,18 +34,22 @@ def require_browser(cls):
 
 
 class BrowserTestCase(ServerTestCase):
+    test_page = True  # serve test.html (Strophe.js + strophe_client.js), not web/
+
     @classmethod
     def setUpClass(cls):
         why = browser.missing()
         if why:
             raise AssertionError("browser tests cannot run: " + why)
-        cls.web_root = make_test_root()
+        if cls.test_page:
+            cls.web_root = make_test_root()
         super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
-        shutil.rmtree(cls.web_root, ignore_errors=True)
+        if cls.test_page:
+            shutil.rmtree(cls.web_root, ignore_errors=True)
 
     async def asyncSetUp(self):
         self.browser = await browser.Browser().start()
