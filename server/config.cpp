@@ -168,9 +168,10 @@ void read_limits(const YAML::Node& n, limits_config& l) {
 }
 
 void read_http(const YAML::Node& n, http_config& h) {
-    check_keys(n, "http",
-               {"web_root", "max_header_bytes", "max_body_bytes", "idle_timeout",
-                "websocket_keepalive", "permessage_deflate"});
+    check_keys(
+        n, "http",
+        {"web_root", "max_header_bytes", "max_body_bytes", "idle_timeout", "websocket_keepalive",
+         "permessage_deflate", "bosh_max_wait", "bosh_inactivity", "cors_origins"});
     if (n["web_root"]) h.web_root = scalar(n["web_root"], "http.web_root");
     if (n["max_header_bytes"])
         h.max_header_bytes =
@@ -183,6 +184,27 @@ void read_http(const YAML::Node& n, http_config& h) {
         h.websocket_keepalive = seconds(n["websocket_keepalive"], "http.websocket_keepalive");
     if (n["permessage_deflate"])
         h.permessage_deflate = boolean(n["permessage_deflate"], "http.permessage_deflate");
+    if (n["bosh_max_wait"])
+        h.bosh_max_wait =
+            std::chrono::seconds(integer(n["bosh_max_wait"], "http.bosh_max_wait", 1, 300));
+    if (n["bosh_inactivity"])
+        h.bosh_inactivity =
+            std::chrono::seconds(integer(n["bosh_inactivity"], "http.bosh_inactivity", 1, 3600));
+    if (auto o = n["cors_origins"]) {
+        if (!o.IsSequence()) fail(o, "http.cors_origins: expected a list");
+        for (const auto& item : o) {
+            auto origin = scalar(item, "http.cors_origins");
+            // RFC 6454 §6.2: scheme://host[:port], no path; or "*".
+            bool ok = origin == "*" ||
+                      ((origin.starts_with("http://") || origin.starts_with("https://")) &&
+                       origin.find('/', origin.find("//") + 2) == std::string::npos &&
+                       origin.find_first_of(" \t\r\n") == std::string::npos);
+            if (!ok)
+                fail(item, "http.cors_origins: '" + origin +
+                               "' is not an origin (scheme://host[:port]) or *");
+            h.cors_origins.push_back(origin);
+        }
+    }
 }
 
 void read_sasl(const YAML::Node& n, sasl_config& s) {

@@ -59,6 +59,13 @@ struct http_config {
     // secrets in one context leaks them (CRIME/BREACH), and it costs memory per
     // connection.
     bool permessage_deflate = false;
+    // BOSH (XEP-0124): the longest a request is held, and how long a session may
+    // go without any request before it ends.
+    std::chrono::seconds bosh_max_wait{60};
+    std::chrono::seconds bosh_inactivity{60};
+    // Origins whose pages may use BOSH across origins (CORS); "*" for any. The
+    // server's own page needs none.
+    std::vector<std::string> cors_origins;
 };
 
 struct sasl_config {

@@ -15,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "server/http/bosh_endpoint.hpp"
 #include "server/http/http_service.hpp"
 #include "server/log.hpp"
 #include "server/net/websocket_transport.hpp"
@@ -131,6 +132,15 @@ asio::awaitable<void> serve(http_service& svc, asio::io_context& io, Stream& str
             res.keep_alive(false);
             co_await send(stream, std::move(res), cfg.idle_timeout);
             co_return co_await linger_close(stream);
+        }
+        if (path == bosh_path && req.method() == http::verb::post) {
+            auto res = co_await svc.bosh().post(req, io, secure, address);
+            if (!co_await send(stream, std::move(res), cfg.idle_timeout)) co_return;
+            continue;
+        }
+        if (path == bosh_path && req.method() == http::verb::options) {
+            if (!co_await send(stream, svc.bosh().preflight(req), cfg.idle_timeout)) co_return;
+            continue;
         }
         if (!co_await send(stream, svc.respond(req, secure), cfg.idle_timeout)) co_return;
     }

@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "server/http/bosh_endpoint.hpp"
 #include "server/http/host_meta.hpp"
 
 namespace server {
@@ -28,7 +29,10 @@ http_response make_response(const http_request& req, http::status status,
     return res;
 }
 
-http_service::http_service(stream_context& streams) : streams_(streams) {}
+http_service::http_service(stream_context& streams)
+    : streams_(streams), bosh_(std::make_unique<bosh_endpoint>(streams)) {}
+
+http_service::~http_service() = default;
 
 std::optional<std::string> http_service::start() {
     return files_.load(config().web_root);
@@ -41,6 +45,9 @@ http_response http_service::respond(const http_request& req, bool secure) const 
         res.set(http::field::allow, "GET, HEAD");
         return res;
     }
+    if (path == bosh_path)
+        return text_response(req, http::status::ok,
+                             "this is an XMPP BOSH endpoint (XEP-0124, XEP-0206); POST a <body/>");
     if (path == websocket_path)
         return text_response(req, http::status::bad_request,
                              "this is an XMPP WebSocket endpoint (RFC 7395); connect with a "
@@ -52,6 +59,8 @@ http_response http_service::respond(const http_request& req, bool secure) const 
         endpoints e;
         e.websocket = std::string(secure ? "wss://" : "ws://") + std::string(host) +
                       std::string(websocket_path);
+        e.bosh = std::string(secure ? "https://" : "http://") + std::string(host) +
+                 std::string(bosh_path);
         bool json = path.ends_with(".json");
         auto res = json
                        ? make_response(req, http::status::ok, "application/json", host_meta_json(e))

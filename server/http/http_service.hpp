@@ -1,5 +1,6 @@
-// What the HTTP listeners serve (XEP-0156, RFC 7395): /xmpp-websocket upgrades
-// to an XMPP client session, /.well-known/host-meta(.json) names the endpoints,
+// What the HTTP listeners serve (XEP-0156, RFC 7395, XEP-0206): /xmpp-websocket
+// upgrades to an XMPP client session, /http-bind carries BOSH sessions,
+// /.well-known/host-meta(.json) names both endpoints,
 // and everything else under / is the bundled web page. Requests are bounded in
 // header and body size; a keep-alive connection waits for its next request only
 // for http.idle_timeout; unknown paths get 404 and bad requests 400.
@@ -37,9 +38,12 @@ inline std::string_view path_of(boost::beast::string_view target) {
     return t.substr(0, t.find_first_of("?#"));
 }
 
+class bosh_endpoint;
+
 class http_service {
   public:
     explicit http_service(stream_context& streams);
+    ~http_service();
 
     // Reads the web page into memory; an error stops the start.
     std::optional<std::string> start();
@@ -51,11 +55,13 @@ class http_service {
     http_response respond(const http_request& req, bool secure) const;
 
     stream_context& streams() { return streams_; }
+    bosh_endpoint& bosh() { return *bosh_; }
     const http_config& config() const { return streams_.config.http; }
 
   private:
     stream_context& streams_;
     static_files files_;
+    std::unique_ptr<bosh_endpoint> bosh_;
 };
 
 http_response make_response(const http_request& req, http::status status,

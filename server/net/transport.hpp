@@ -1,7 +1,8 @@
 // Bytes in, bytes out. A transport knows nothing about stanzas; the stream above
 // it does not know whether it runs over TCP, TLS or WebSocket. What differs is
 // the framing: a byte stream carries one RFC 6120 XML stream, a message transport
-// (WebSocket, RFC 7395) carries one whole element per message, and the session
+// (WebSocket, RFC 7395) carries one whole element per message, BOSH (XEP-0206)
+// one <body/> of elements per HTTP request, and the session
 // picks the matching stream framing (server/stream/framing.hpp).
 #pragma once
 
@@ -46,6 +47,7 @@ struct output_units {
 enum class framing_kind {
     stream,   // RFC 6120 §4: one XML document over the connection's bytes
     message,  // RFC 7395 §3.3: each message is one complete element
+    body,     // XEP-0206: each read is a whole BOSH <body/> wrapping elements
 };
 
 class transport {
@@ -55,8 +57,8 @@ class transport {
     // Anything to do before the first byte of XML (direct TLS: the handshake).
     virtual asio::awaitable<void> open() = 0;
     // The next input: for a byte stream whatever arrived, for a message transport
-    // exactly one message. The view is valid until the next read(). Throws when
-    // the connection is gone.
+    // exactly one message, for BOSH one request body. The view is valid until the next read().
+    // Throws when the connection is gone.
     virtual asio::awaitable<std::string_view> read() = 0;
     virtual asio::awaitable<void> write(const output_units& out) = 0;
     // STARTTLS (RFC 6120 §5): the TLS handshake on the existing connection.

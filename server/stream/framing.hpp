@@ -1,6 +1,8 @@
 // How the XML of a client session rides on its transport. RFC 6120 §4: one XML
 // stream over a byte stream. RFC 7395 §3.3: each WebSocket message is one whole
 // element, and <open/> / <close/> stand in for the stream header and closing tag.
+// XEP-0206: each BOSH request body wraps elements; its attributes open, restart
+// and terminate the stream.
 // Both framings turn input into the same parser events and write the session's
 // output for their transport, so the session state machine exists once.
 #pragma once
@@ -32,6 +34,11 @@ class framing {
     // the router serializes a stanza once for every receiver).
     virtual void element(std::string_view bytes, output_units& out) const = 0;
 };
+
+// RFC 7395 §3.3.3, XEP-0206: an element sent on its own, with no stream header
+// around it, declares its namespaces itself (jabber:client, and the stream
+// prefix on <stream:features/> and <stream:error/>).
+void append_qualified(std::string_view bytes, output_units& out);
 
 std::unique_ptr<framing> make_framing(framing_kind kind, xml::parser_events events,
                                       xml::parser_limits limits);

@@ -31,9 +31,12 @@ class stream_framing final : public framing {
 std::unique_ptr<framing> make_websocket_framing(xml::parser_events events,
                                                 xml::parser_limits limits);
 
+std::unique_ptr<framing> make_bosh_framing(xml::parser_events events, xml::parser_limits limits);
+
 std::unique_ptr<framing> make_framing(framing_kind kind, xml::parser_events events,
                                       xml::parser_limits limits) {
     if (kind == framing_kind::message) return make_websocket_framing(std::move(events), limits);
+    if (kind == framing_kind::body) return make_bosh_framing(std::move(events), limits);
     return std::make_unique<stream_framing>(std::move(events), limits);
 }
 

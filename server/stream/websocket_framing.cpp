@@ -84,29 +84,7 @@ class websocket_framing final : public framing {
     }
 
     void element(std::string_view bytes, output_units& out) const override {
-        // RFC 7395 §3.3.3: no stream header declares namespaces for us. Our writer
-        // puts no '>' inside attribute values, so the start tag ends at the first '>'.
-        auto name_end = bytes.find_first_of(" />");
-        auto tag_end = bytes.find('>');
-        if (bytes.size() < 2 || bytes[0] != '<' || name_end == std::string_view::npos ||
-            tag_end == std::string_view::npos)
-            return out.append(bytes);
-        auto start_tag = bytes.substr(0, tag_end);
-        std::string s;
-        s.reserve(bytes.size() + 80);
-        s.append(bytes.substr(0, name_end));
-        if (start_tag.find(" xmlns='") == std::string_view::npos) {
-            s += " xmlns='";
-            s += xml::ns::client;
-            s += '\'';
-        }
-        if (bytes.substr(1, 7) == "stream:") {
-            s += " xmlns:stream='";
-            s += xml::ns::stream;
-            s += '\'';
-        }
-        s.append(bytes.substr(name_end));
-        out.append(s);
+        append_qualified(bytes, out);
     }
 
   private:
@@ -155,6 +133,32 @@ class websocket_framing final : public framing {
 };
 
 }  // namespace
+
+void append_qualified(std::string_view bytes, output_units& out) {
+    // Our writer puts no '>' inside attribute values, so the start tag ends at the
+    // first '>'.
+    auto name_end = bytes.find_first_of(" />");
+    auto tag_end = bytes.find('>');
+    if (bytes.size() < 2 || bytes[0] != '<' || name_end == std::string_view::npos ||
+        tag_end == std::string_view::npos)
+        return out.append(bytes);
+    auto start_tag = bytes.substr(0, tag_end);
+    std::string s;
+    s.reserve(bytes.size() + 80);
+    s.append(bytes.substr(0, name_end));
+    if (start_tag.find(" xmlns='") == std::string_view::npos) {
+        s += " xmlns='";
+        s += xml::ns::client;
+        s += '\'';
+    }
+    if (bytes.substr(1, 7) == "stream:") {
+        s += " xmlns:stream='";
+        s += xml::ns::stream;
+        s += '\'';
+    }
+    s.append(bytes.substr(name_end));
+    out.append(s);
+}
 
 std::unique_ptr<framing> make_websocket_framing(xml::parser_events events,
                                                 xml::parser_limits limits) {

@@ -32,6 +32,7 @@ async function handle(cmd) {
       page.on('console', (m) => process.stderr.write(`[page ${n}] ${m.type()}: ${m.text()}\n`));
       page.on('pageerror', (e) => process.stderr.write(`[page ${n}] error: ${e.message}\n`));
       pages.push(page);
+      if (cmd.init) await page.addInitScript(cmd.init);  // runs before the page's scripts
       await page.goto(cmd.url);
       return n;
     }

@@ -73,8 +73,9 @@ class Browser:
         except asyncio.TimeoutError:
             raise AssertionError(f"browser: {op} took over {timeout} s\n" + self.log())
 
-    async def page(self, url):
-        return await self.call("page", url=url)
+    async def page(self, url, init=None):
+        """A new page at `url`; `init` is script text run before the page's own."""
+        return await self.call("page", url=url, init=init)
 
     async def eval(self, page, js, arg=None, timeout=30):
         return await self.call("eval", page=page, js=js, arg=arg, timeout=timeout)

@@ -1,4 +1,4 @@
-"""The HTTP listener: XEP-0156 host-meta, static files of the web page with safe
+"""The HTTP listener: XEP-0156 host-meta (WebSocket and BOSH endpoints), static files of the web page with safe
 paths, bounded requests, keep-alive and idle timeout, errors that never crash."""
 
 import http.client
@@ -110,11 +110,15 @@ class HttpTest(ServerTestCase):
         port = self.server.http_port
         self.assertIn(f"<Link rel='urn:xmpp:alt-connections:websocket' "
                       f"href='ws://127.0.0.1:{port}/xmpp-websocket'/>", body.decode())
+        self.assertIn(f"<Link rel='urn:xmpp:alt-connections:xbosh' "
+                      f"href='http://127.0.0.1:{port}/http-bind'/>", body.decode())
         r, body = self.get("/.well-known/host-meta.json", tls=True)
         self.assertEqual(r.status, 200)
         links = json.loads(body)["links"]
         self.assertIn({"rel": "urn:xmpp:alt-connections:websocket",
                        "href": f"wss://127.0.0.1:{self.server.https_port}/xmpp-websocket"}, links)
+        self.assertIn({"rel": "urn:xmpp:alt-connections:xbosh",
+                       "href": f"https://127.0.0.1:{self.server.https_port}/http-bind"}, links)
 
     def test_host_meta_refuses_a_bad_host_header(self):
         text = self.raw(b"GET /.well-known/host-meta HTTP/1.1\r\nHost: evil'><x\r\n"

@@ -74,13 +74,17 @@ class BrowserTestCase(ServerTestCase):
             return f"wss://127.0.0.1:{self.server.https_port}/xmpp-websocket"
         return f"ws://127.0.0.1:{self.server.http_port}/xmpp-websocket"
 
+    def bosh_service(self, tls=False):
+        return self.url("/http-bind", tls)
+
     async def strophe(self, jid, service, tls=False):
         """A page running Strophe.js, logged in as `jid`; returns (page, bound JID)."""
         page = await self.browser.page(self.url("/test.html", tls))
         info = await self.browser.eval(
             page, "(a) => xmpp.connect(a)",
             {"service": service, "jid": jid, "password": "secret"})
-        self.assertIn("websocket", info["transport"].lower())
+        expected = "bosh" if service.startswith("http") else "websocket"
+        self.assertEqual(info["transport"], expected)
         return page, info["jid"]
 
     async def next_message(self, page, timeout=10):
@@ -122,6 +126,45 @@ class StropheWebSocketTest(BrowserTestCase):
         m = await self.next_message(carol)
         self.assertEqual(m["body"], "from slixmpp")
         self.assertEqual(m["from"], "dave@localhost/tcp")
+
+
+@require_browser
+class StropheBoshTest(BrowserTestCase):
+    users = {"alice": "secret", "bob": "secret", "carol": "secret", "dave": "secret"}
+
+    async def test_two_strophe_clients_chat_over_bosh(self):
+        alice, alice_jid = await self.strophe("alice@localhost/bosh", self.bosh_service())
+        bob, bob_jid = await self.strophe("bob@localhost/bosh", self.bosh_service())
+        await self.send(alice, bob_jid, "over long polling")
+        m = await self.next_message(bob)
+        self.assertEqual(m["body"], "over long polling")
+        self.assertEqual(m["from"], alice_jid)
+        await self.send(bob, alice_jid, "and back")
+        m = await self.next_message(alice)
+        self.assertEqual(m["body"], "and back")
+        await self.browser.eval(bob, "() => xmpp.disconnect()")
+        self.assertTrue(self.server.wait_for_log("bob@localhost/bosh disconnected"))
+
+    async def test_strophe_over_https_bosh_and_slixmpp_chat_both_ways(self):
+        dave = await self.client("dave@localhost/tcp")
+        carol, carol_jid = await self.strophe("carol@localhost/bosh",
+                                              self.bosh_service(tls=True), tls=True)
+        await self.send(carol, "dave@localhost/tcp", "from BOSH")
+        m = await dave.next_message()
+        self.assertEqual(m["body"], "from BOSH")
+        self.assertEqual(str(m["from"]), carol_jid)
+        dave.send_message(mto=carol_jid, mbody="to BOSH", mtype="chat")
+        m = await self.next_message(carol)
+        self.assertEqual(m["body"], "to BOSH")
+        self.assertEqual(m["from"], "dave@localhost/tcp")
+
+    async def test_websocket_and_bosh_clients_chat(self):
+        alice, alice_jid = await self.strophe("alice@localhost/ws", self.websocket_service())
+        bob, bob_jid = await self.strophe("bob@localhost/bosh2", self.bosh_service())
+        await self.send(alice, bob_jid, "ws to bosh")
+        self.assertEqual((await self.next_message(bob))["body"], "ws to bosh")
+        await self.send(bob, alice_jid, "bosh to ws")
+        self.assertEqual((await self.next_message(alice))["body"], "bosh to ws")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,17 @@ class WebPageTest(BrowserTestCase):
         await b.call("screenshot", page=page, path=path)
         self.assertGreater(os.path.getsize(path), 1000)
 
+    async def test_page_falls_back_to_bosh_without_websocket(self):
+        b = self.browser
+        bob = await self.client("bob@localhost/bosh-peer")
+        page = await b.page(self.url("/"), init="delete window.WebSocket;")
+        status = await self.login(page, "alice@localhost")
+        self.assertIn("BOSH", status)
+        bob.send_message(mto="alice@localhost", mbody="over BOSH", mtype="chat")
+        await b.call("wait", page=page, selector="#roster li[data-jid='bob@localhost'] .unread")
+        await b.call("click", page=page, selector="#roster li[data-jid='bob@localhost']")
+        await b.call("wait_text", page=page, text="over BOSH")
+
     async def test_wrong_password_is_reported_on_the_page(self):
         b = self.browser
         page = await b.page(self.url("/"))

@@ -146,7 +146,9 @@ TEST(config_test, http_listeners_and_options) {
         "  - {kind: http, port: 0}\n"
         "  - {kind: http, port: 0, tls: direct}\n"
         "http: {web_root: /srv/web, max_header_bytes: 4096, max_body_bytes: 8192,\n"
-        "       idle_timeout: 5, websocket_keepalive: 20, permessage_deflate: true}\n");
+        "       idle_timeout: 5, websocket_keepalive: 20, permessage_deflate: true,\n"
+        "       bosh_max_wait: 30, bosh_inactivity: 90,\n"
+        "       cors_origins: ['https://chat.example.com', 'http://localhost:8080']}\n");
     ASSERT_TRUE(r.config) << r.error;
     const auto& c = *r.config;
     ASSERT_EQ(c.listeners.size(), 2u);
@@ -159,6 +161,10 @@ TEST(config_test, http_listeners_and_options) {
     EXPECT_EQ(c.http.idle_timeout, std::chrono::seconds(5));
     EXPECT_EQ(c.http.websocket_keepalive, std::chrono::seconds(20));
     EXPECT_TRUE(c.http.permessage_deflate);
+    EXPECT_EQ(c.http.bosh_max_wait, std::chrono::seconds(30));
+    EXPECT_EQ(c.http.bosh_inactivity, std::chrono::seconds(90));
+    EXPECT_EQ(c.http.cors_origins,
+              (std::vector<std::string>{"https://chat.example.com", "http://localhost:8080"}));
 }
 
 TEST(config_test, http_mistakes_name_key_and_line) {
@@ -174,6 +180,15 @@ TEST(config_test, http_mistakes_name_key_and_line) {
     EXPECT_NE(e.find("parley.yml:3: unknown key 'http.cors'"), std::string::npos) << e;
     e = error_of("http:\n  max_body_bytes: 12\n");
     EXPECT_NE(e.find("parley.yml:2: http.max_body_bytes: expected an integer between 1024"),
+              std::string::npos)
+        << e;
+    e = error_of(
+        "http:\n  cors_origins:\n    - https://ok.example\n    - https://x.example/path\n");
+    EXPECT_NE(e.find("parley.yml:4: http.cors_origins: 'https://x.example/path' is not an origin"),
+              std::string::npos)
+        << e;
+    e = error_of("http: {bosh_max_wait: 0}\n");
+    EXPECT_NE(e.find("http.bosh_max_wait: expected an integer between 1 and 300"),
               std::string::npos)
         << e;
     e = error_of("http: {permessage_deflate: maybe}\n");
