@@ -96,8 +96,8 @@ class RawWebSocket:
     def send(self, text):
         self.send_frame(OP_TEXT, text)
 
-    def recv_frame(self, timeout=10):
-        """(opcode, payload bytes); answers pings on the way."""
+    def recv_frame(self, timeout=10, answer_pings=True):
+        """(opcode, payload bytes); answers pings on the way unless told not to."""
         self.sock.settimeout(timeout)
         while True:
             b0, b1 = self._read_exact(2)
@@ -107,7 +107,7 @@ class RawWebSocket:
             elif n == 127:
                 n = struct.unpack("!Q", self._read_exact(8))[0]
             payload = self._read_exact(n)
-            if opcode == OP_PING:
+            if opcode == OP_PING and answer_pings:
                 self.send_frame(OP_PONG, payload)
                 continue
             return opcode, payload

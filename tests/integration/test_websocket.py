@@ -6,10 +6,11 @@ import asyncio
 import base64
 import re
 import signal
+import time
 import unittest
 
 from parley_harness import Server, ServerTestCase
-from raw_websocket import (CLOSE, FRAMING, OP_BINARY, OPEN, ConnectionClosed, HandshakeRefused,
+from raw_websocket import (CLOSE, FRAMING, OP_BINARY, OP_PING, OPEN, HandshakeRefused,
                            RawWebSocket)
 
 
@@ -155,6 +156,31 @@ class WebSocketTest(ServerTestCase):
         self.assertEqual(messages[-1], CLOSE)
         self.assertTrue(self.server.wait_for_log("alice@localhost/web disconnected"))
 
+
+
+class WebSocketKeepaliveTest(ServerTestCase):
+    users = {}
+    extra_config = "http: {websocket_keepalive: 2}\n"
+
+    def test_quiet_connections_are_pinged_and_dead_ones_closed(self):
+        ws = RawWebSocket(self.server.http_port)
+        self.addCleanup(ws.close)
+        ws.send(OPEN)
+        ws.recv()
+        ws.recv()
+        # Half of websocket_keepalive without traffic: a ping. Answered, the
+        # connection lives on and is pinged again.
+        started = time.monotonic()
+        opcode, _ = ws.recv_frame(timeout=5, answer_pings=False)
+        self.assertEqual(opcode, OP_PING)
+        self.assertLess(time.monotonic() - started, 3)
+        ws.send_frame(0xA, b"")
+        opcode, _ = ws.recv_frame(timeout=5, answer_pings=False)
+        self.assertEqual(opcode, OP_PING)
+        # Not answered: the server gives up on the peer within the keepalive.
+        started = time.monotonic()
+        self.assertTrue(ws.wait_tcp_close(timeout=6))
+        self.assertLess(time.monotonic() - started, 5)
 
 
 class WebSocketShutdownTest(unittest.TestCase):

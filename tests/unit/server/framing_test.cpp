@@ -120,6 +120,52 @@ TEST(websocket_framing_test, output_declares_namespaces_on_every_element) {
     EXPECT_EQ(u[4], "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
 }
 
+constexpr const char* body_start =
+    "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh' rid='1'";
+
+TEST(bosh_framing_test, creation_body_opens_and_restart_opens_again) {
+    recorder r;
+    auto f = make_framing(framing_kind::body, r.events(), {});
+    f->feed(std::string(body_start) + " to='example.com' xmpp:version='1.0'/>");
+    f->feed(std::string(body_start) + "><auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></body>");
+    f->feed(std::string(body_start) + "/>");  // an empty poll
+    f->feed(std::string(body_start) + " to='example.com' xmpp:restart='true'/>");
+    EXPECT_EQ(r.log, (std::vector<std::string>{"open stream to=example.com",
+                                               "element auth urn:ietf:params:xml:ns:xmpp-sasl",
+                                               "open stream to=example.com"}));
+}
+
+TEST(bosh_framing_test, elements_then_terminate_close_the_stream) {
+    recorder r;
+    auto f = make_framing(framing_kind::body, r.events(), {});
+    f->feed(std::string(body_start) + " to='example.com' xmpp:version='1.0'/>");
+    f->feed(std::string(body_start) +
+            " type='terminate'><presence xmlns='jabber:client' type='unavailable'/></body>");
+    EXPECT_EQ(r.log, (std::vector<std::string>{"open stream to=example.com",
+                                               "element presence jabber:client", "close"}));
+}
+
+TEST(bosh_framing_test, broken_bodies_are_errors) {
+    for (std::string bad : {std::string(body_start) + "><message>",
+                            std::string(body_start) + "><!-- x --></body>", std::string("junk")}) {
+        recorder r;
+        auto f = make_framing(framing_kind::body, r.events(), {});
+        f->feed(bad);
+        ASSERT_FALSE(r.log.empty()) << bad;
+        EXPECT_EQ(r.log.back(), "error") << bad;
+    }
+}
+
+TEST(bosh_framing_test, output_is_elements_only_each_qualified) {
+    recorder r;
+    auto f = make_framing(framing_kind::body, r.events(), {});
+    output_units out;
+    f->header(xml::stream_header{}, out);
+    f->element("<message to='a@example.com'/>", out);
+    f->footer(out);
+    EXPECT_EQ(out.bytes, "<message xmlns='jabber:client' to='a@example.com'/>");
+}
+
 TEST(stream_framing_test, bytes_pass_through_and_units_coalesce) {
     recorder r;
     auto f = make_framing(framing_kind::stream, r.events(), {});
