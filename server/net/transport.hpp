@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -68,6 +69,9 @@ class transport {
     // Channel-binding data for SCRAM-*-PLUS (XEP-0440); empty when not secure.
     virtual std::vector<sasl::channel_binding> channel_bindings() const = 0;
     virtual std::string remote_address() const = 0;
+    // Signs of life that read() does not return (a WebSocket pong); they keep an
+    // idle but answering client connected.
+    virtual std::chrono::steady_clock::time_point last_activity() const { return {}; }
     // The stream is over: end the connection the way the transport ends it (a
     // WebSocket close frame, say). Must not block; may be called more than once.
     virtual void close() = 0;

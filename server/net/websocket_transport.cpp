@@ -17,7 +17,9 @@ using asio::use_awaitable;
 template <class Stream>
 websocket_transport<Stream>::websocket_transport(Stream stream, std::string remote_address,
                                                  const websocket_options& o)
-    : ws_(std::make_shared<ws_stream>(std::move(stream))), address_(std::move(remote_address)) {
+    : ws_(std::make_shared<ws_stream>(std::move(stream))),
+      activity_(std::make_shared<std::chrono::steady_clock::time_point>()),
+      address_(std::move(remote_address)) {
     // The WebSocket layer keeps its own time from here on (Beast: the TCP
     // stream's timer must be off when the websocket timeout is used).
     beast::get_lowest_layer(*ws_).expires_never();
@@ -32,6 +34,9 @@ websocket_transport<Stream>::websocket_transport(Stream stream, std::string remo
         pmd.server_enable = true;
         ws_->set_option(pmd);
     }
+    ws_->control_callback([activity = activity_](websocket::frame_type kind, beast::string_view) {
+        if (kind != websocket::frame_type::close) *activity = std::chrono::steady_clock::now();
+    });
     ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
         // RFC 7395 §3.1: the server agrees to the 'xmpp' subprotocol.
         res.set(beast::http::field::sec_websocket_protocol, "xmpp");

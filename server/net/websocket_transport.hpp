@@ -45,6 +45,7 @@ class websocket_transport final : public transport {
     bool is_secure() const override;
     std::vector<sasl::channel_binding> channel_bindings() const override;
     std::string remote_address() const override { return address_; }
+    std::chrono::steady_clock::time_point last_activity() const override { return *activity_; }
     void close() override;
 
   private:
@@ -52,6 +53,8 @@ class websocket_transport final : public transport {
     // Shared with a close in progress, which may outlive the session.
     std::shared_ptr<ws_stream> ws_;
     beast::flat_buffer buf_;
+    // Set by pings and pongs; shared with the stream's control callback.
+    std::shared_ptr<std::chrono::steady_clock::time_point> activity_;
     std::string address_;
     bool closing_ = false;
 };

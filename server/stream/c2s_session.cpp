@@ -256,7 +256,7 @@ std::chrono::steady_clock::time_point c2s_session::deadline() const {
     // silence counts (whitespace keepalives are reads too).
     if (state_ != stream_state::established)
         return connected_at_ + ctx_.config.limits.handshake_timeout;
-    return last_read_ + ctx_.config.limits.idle_timeout;
+    return std::max(last_read_, transport_->last_activity()) + ctx_.config.limits.idle_timeout;
 }
 
 void c2s_session::on_deadline() {

@@ -20,10 +20,7 @@ def stream_error(text):
     return m.group(1) if m else None
 
 
-class WebSocketTest(ServerTestCase):
-    users = {"alice": "secret", "bob": "secret"}
-    extra_config = "limits: {max_stanza_bytes: 16384}\n"
-
+class WebSocketSteps:
     def ws(self, tls=False, **kw):
         port = self.server.https_port if tls else self.server.http_port
         ws = RawWebSocket(port, tls=tls, **kw)
@@ -54,6 +51,11 @@ class WebSocketTest(ServerTestCase):
         bound = ws.recv()
         self.assertIn(f"<jid>{user}@localhost/{resource}</jid>", bound)
         ws.send("<presence xmlns='jabber:client'/>")
+
+
+class WebSocketTest(WebSocketSteps, ServerTestCase):
+    users = {"alice": "secret", "bob": "secret"}
+    extra_config = "limits: {max_stanza_bytes: 16384}\n"
 
     def test_handshake_without_the_xmpp_subprotocol_is_refused(self):
         for protocols in [(), ("chat", "superchat")]:
@@ -156,6 +158,35 @@ class WebSocketTest(ServerTestCase):
         self.assertEqual(messages[-1], CLOSE)
         self.assertTrue(self.server.wait_for_log("alice@localhost/web disconnected"))
 
+
+
+class WebSocketIdleTest(WebSocketSteps, ServerTestCase):
+    users = {"alice": "secret"}
+    # The short handshake timeout makes the session look at its idle deadline soon.
+    extra_config = ("http: {websocket_keepalive: 2}\n"
+                    "limits: {handshake_timeout: 2, idle_timeout: 3}\n")
+
+    def test_answered_pings_keep_an_idle_client_connected(self):
+        # No stanza for longer than limits.idle_timeout, but pongs: still alive.
+        ws = self.ws(tls=True)
+        self.login(ws, "alice", "quiet")
+        deadline = time.monotonic() + 5
+        pings = 0
+        while time.monotonic() < deadline:
+            try:
+                opcode, payload = ws.recv_frame(timeout=deadline - time.monotonic(),
+                                                answer_pings=False)
+            except TimeoutError:
+                break
+            self.assertNotEqual(opcode, 0x8, "closed although it answered every ping")
+            self.assertNotIn(b"stream:error", payload)
+            if opcode == OP_PING:
+                ws.send_frame(0xA, payload)
+                pings += 1
+        self.assertGreaterEqual(pings, 2)
+        ws.send("<iq xmlns='jabber:client' type='get' id='p1' to='localhost'>"
+                "<ping xmlns='urn:xmpp:ping'/></iq>")
+        self.assertIn("id='p1'", ws.recv())
 
 
 class WebSocketKeepaliveTest(ServerTestCase):
