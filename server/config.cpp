@@ -128,7 +128,14 @@ void read_listeners(const YAML::Node& n, config& cfg) {
                                       {"direct", tls_mode::direct}});
         if (item["kind"])
             l.kind =
-                choice<listener_kind>(item["kind"], path + ".kind", {{"c2s", listener_kind::c2s}});
+                choice<listener_kind>(item["kind"], path + ".kind",
+                                      {{"c2s", listener_kind::c2s}, {"http", listener_kind::http}});
+        if (l.kind == listener_kind::http) {
+            if (!item["tls"]) l.tls = tls_mode::none;
+            if (l.tls == tls_mode::starttls)
+                fail(item["tls"], path + ".tls: an http listener takes none or direct (HTTPS)");
+            if (l.name.empty()) l.name = l.tls == tls_mode::direct ? "https" : "http";
+        }
         if (l.name.empty()) l.name = l.tls == tls_mode::direct ? "c2s-tls" : "c2s";
         if (l.port != 0 && !used.insert({l.address, l.port}).second)
             fail(item, path + ": port " + std::to_string(l.port) + " on " + l.address +
@@ -158,6 +165,46 @@ void read_limits(const YAML::Node& n, limits_config& l) {
     if (n["max_resources_per_account"])
         l.max_resources_per_account = std::size_t(
             integer(n["max_resources_per_account"], "limits.max_resources_per_account", 1, 1000));
+}
+
+void read_http(const YAML::Node& n, http_config& h) {
+    check_keys(
+        n, "http",
+        {"web_root", "max_header_bytes", "max_body_bytes", "idle_timeout", "websocket_keepalive",
+         "permessage_deflate", "bosh_max_wait", "bosh_inactivity", "cors_origins"});
+    if (n["web_root"]) h.web_root = scalar(n["web_root"], "http.web_root");
+    if (n["max_header_bytes"])
+        h.max_header_bytes =
+            std::size_t(integer(n["max_header_bytes"], "http.max_header_bytes", 1024, 1 << 20));
+    if (n["max_body_bytes"])
+        h.max_body_bytes =
+            std::size_t(integer(n["max_body_bytes"], "http.max_body_bytes", 1024, 64 << 20));
+    if (n["idle_timeout"]) h.idle_timeout = seconds(n["idle_timeout"], "http.idle_timeout");
+    if (n["websocket_keepalive"])
+        h.websocket_keepalive = seconds(n["websocket_keepalive"], "http.websocket_keepalive");
+    if (n["permessage_deflate"])
+        h.permessage_deflate = boolean(n["permessage_deflate"], "http.permessage_deflate");
+    if (n["bosh_max_wait"])
+        h.bosh_max_wait =
+            std::chrono::seconds(integer(n["bosh_max_wait"], "http.bosh_max_wait", 1, 300));
+    if (n["bosh_inactivity"])
+        h.bosh_inactivity =
+            std::chrono::seconds(integer(n["bosh_inactivity"], "http.bosh_inactivity", 1, 3600));
+    if (auto o = n["cors_origins"]) {
+        if (!o.IsSequence()) fail(o, "http.cors_origins: expected a list");
+        for (const auto& item : o) {
+            auto origin = scalar(item, "http.cors_origins");
+            // RFC 6454 §6.2: scheme://host[:port], no path; or "*".
+            bool ok = origin == "*" ||
+                      ((origin.starts_with("http://") || origin.starts_with("https://")) &&
+                       origin.find('/', origin.find("//") + 2) == std::string::npos &&
+                       origin.find_first_of(" \t\r\n") == std::string::npos);
+            if (!ok)
+                fail(item, "http.cors_origins: '" + origin +
+                               "' is not an origin (scheme://host[:port]) or *");
+            h.cors_origins.push_back(origin);
+        }
+    }
 }
 
 void read_sasl(const YAML::Node& n, sasl_config& s) {
@@ -219,14 +266,17 @@ config build(const YAML::Node& root, const std::string& source, const std::files
     config cfg;
     cfg.source = source;
     cfg.listeners = {{"c2s", listener_kind::c2s, "127.0.0.1", 5222, tls_mode::starttls},
-                     {"c2s-tls", listener_kind::c2s, "127.0.0.1", 5223, tls_mode::direct}};
+                     {"c2s-tls", listener_kind::c2s, "127.0.0.1", 5223, tls_mode::direct},
+                     {"http", listener_kind::http, "127.0.0.1", 5280, tls_mode::none},
+                     {"https", listener_kind::http, "127.0.0.1", 5443, tls_mode::direct}};
     if (!root || root.IsNull()) {
         cfg.data_dir = resolve(cfg.data_dir, base);
+        cfg.http.web_root = resolve(cfg.http.web_root, base);
         return cfg;
     }
     check_keys(root, "",
                {"hosts", "data_dir", "log_level", "io_threads", "storage_threads", "listeners",
-                "tls", "limits", "sasl", "modules", "admin_socket"});
+                "tls", "limits", "http", "sasl", "modules", "admin_socket"});
     if (auto h = root["hosts"]) {
         if (!h.IsSequence() || h.size() == 0)
             fail(h, "hosts: expected a non-empty list of domains");
@@ -252,6 +302,7 @@ config build(const YAML::Node& root, const std::string& source, const std::files
         if (t["require_tls"]) cfg.tls.require_tls = boolean(t["require_tls"], "tls.require_tls");
     }
     if (root["limits"]) read_limits(root["limits"], cfg.limits);
+    if (root["http"]) read_http(root["http"], cfg.http);
     if (root["sasl"]) read_sasl(root["sasl"], cfg.sasl);
     if (root["modules"]) read_modules(root["modules"], cfg);
     if (root["admin_socket"]) cfg.admin_socket = scalar(root["admin_socket"], "admin_socket");
@@ -260,6 +311,7 @@ config build(const YAML::Node& root, const std::string& source, const std::files
     cfg.tls.certificate = resolve(cfg.tls.certificate, base);
     cfg.tls.key = resolve(cfg.tls.key, base);
     cfg.admin_socket = resolve(cfg.admin_socket, base);
+    cfg.http.web_root = resolve(cfg.http.web_root, base);
     return cfg;
 }
 

@@ -18,14 +18,17 @@ enum class tls_mode {
     direct,    // TLS from the first byte (XEP-0368), ALPN "xmpp-client"
 };
 
-enum class listener_kind { c2s };
+enum class listener_kind {
+    c2s,   // XMPP client streams over TCP (RFC 6120)
+    http,  // web clients: WebSocket (RFC 7395), host-meta (XEP-0156), the web page
+};
 
 struct listener_config {
     std::string name;  // for logs, e.g. "c2s", "c2s-tls"
     listener_kind kind = listener_kind::c2s;
     std::string address = "127.0.0.1";
-    std::uint16_t port = 5222;  // 0 = let the OS choose; the chosen port is logged
-    tls_mode tls = tls_mode::starttls;
+    std::uint16_t port = 5222;          // 0 = let the OS choose; the chosen port is logged
+    tls_mode tls = tls_mode::starttls;  // http listeners: none or direct (HTTPS)
 };
 
 struct tls_config {
@@ -42,6 +45,27 @@ struct limits_config {
     std::chrono::seconds idle_timeout{600};      // no bytes from the client at all
     std::size_t max_send_queue_bytes = 1024 * 1024;
     std::size_t max_resources_per_account = 16;
+};
+
+// The HTTP listeners (kind: http).
+struct http_config {
+    std::string web_root = "web";  // static files served at /; empty = none
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_body_bytes = 64 * 1024;
+    std::chrono::seconds idle_timeout{60};  // a keep-alive connection with no request
+    // WebSocket: a ping after half of this without traffic, closed after all of it.
+    std::chrono::seconds websocket_keepalive{60};
+    // RFC 7692 compression. Off: compressing attacker-chosen text together with
+    // secrets in one context leaks them (CRIME/BREACH), and it costs memory per
+    // connection.
+    bool permessage_deflate = false;
+    // BOSH (XEP-0124): the longest a request is held, and how long a session may
+    // go without any request before it ends.
+    std::chrono::seconds bosh_max_wait{60};
+    std::chrono::seconds bosh_inactivity{60};
+    // Origins whose pages may use BOSH across origins (CORS); "*" for any. The
+    // server's own page needs none.
+    std::vector<std::string> cors_origins;
 };
 
 struct sasl_config {
@@ -65,9 +89,11 @@ struct config {
     std::vector<std::string> hosts{"localhost"};  // prepared domain names
     std::string data_dir = "data";
     log_level log = log_level::info;
-    std::vector<listener_config> listeners;  // default: 5222 starttls + 5223 direct
+    // default: c2s 5222 starttls + 5223 direct, http 5280 + https 5443
+    std::vector<listener_config> listeners;
     tls_config tls;
     limits_config limits;
+    http_config http;
     sasl_config sasl;
     std::map<std::string, module_config> modules;  // name -> options
     std::string admin_socket;                      // default: <data_dir>/parleyctl.sock

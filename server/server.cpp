@@ -10,7 +10,9 @@
 
 #include "sasl/authenticator.hpp"
 #include "server/admin/core_commands.hpp"
+#include "server/http/http_service.hpp"
 #include "server/log.hpp"
+#include "server/net/tcp_transport.hpp"
 #include "server/net/tls_context.hpp"
 #include "server/stream/c2s_session.hpp"
 #include "storage/accounts.hpp"
@@ -96,6 +98,9 @@ std::optional<std::string> xmpp_server::start() {
                        [this](const std::shared_ptr<c2s_session>& s) { register_session(s); },
                        [this](c2s_session* s) { unregister_session(s); }});
 
+    http_ = std::make_unique<http_service>(*stream_ctx_);
+    if (auto err = http_->start()) return *err;
+
     try {
         for (const auto& lc : cfg_.listeners) start_listener(lc);
     } catch (const std::exception& e) {
@@ -146,26 +151,26 @@ asio::io_context& xmpp_server::next_io() {
 void xmpp_server::accept_next(std::size_t index) {
     auto& l = listeners_[index];
     auto& io = next_io();
-    l.acceptor->async_accept(
-        io, [this, index, &io](boost::system::error_code ec, asio::ip::tcp::socket socket) {
-            if (stopping_) return;
-            if (!ec) {
-                auto& lc = listeners_[index].config;
-                auto mode = lc.tls == tls_mode::direct     ? tcp_transport::mode::direct
-                            : lc.tls == tls_mode::starttls ? tcp_transport::mode::starttls
-                                                           : tcp_transport::mode::plain;
-                auto t = std::make_unique<tcp_transport>(std::move(socket), &tls_, mode);
-                std::make_shared<c2s_session>(*stream_ctx_, io, std::move(t),
-                                              mode == tcp_transport::mode::direct)
-                    ->start();
-            } else if (ec == asio::error::operation_aborted) {
-                return;
-            } else {
-                // EMFILE and friends: log, and keep accepting rather than stop serving.
-                log::warn("server", "accept failed: ", ec.message());
-            }
-            accept_next(index);
-        });
+    l.acceptor->async_accept(io, [this, index, &io](boost::system::error_code ec,
+                                                    asio::ip::tcp::socket socket) {
+        if (stopping_) return;
+        if (!ec && listeners_[index].config.kind == listener_kind::http) {
+            http_->accept(io, std::move(socket), listeners_[index].config.tls == tls_mode::direct);
+        } else if (!ec) {
+            auto& lc = listeners_[index].config;
+            auto mode = lc.tls == tls_mode::direct     ? tcp_transport::mode::direct
+                        : lc.tls == tls_mode::starttls ? tcp_transport::mode::starttls
+                                                       : tcp_transport::mode::plain;
+            auto t = std::make_unique<tcp_transport>(std::move(socket), &tls_, mode);
+            std::make_shared<c2s_session>(*stream_ctx_, io, std::move(t))->start();
+        } else if (ec == asio::error::operation_aborted) {
+            return;
+        } else {
+            // EMFILE and friends: log, and keep accepting rather than stop serving.
+            log::warn("server", "accept failed: ", ec.message());
+        }
+        accept_next(index);
+    });
 }
 
 void xmpp_server::register_session(const std::shared_ptr<c2s_session>& s) {

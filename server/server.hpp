@@ -32,6 +32,7 @@
 namespace server {
 
 class c2s_session;
+class http_service;
 
 class xmpp_server {
   public:
@@ -74,6 +75,7 @@ class xmpp_server {
     std::unique_ptr<module_host> modules_;
     std::unique_ptr<auth_throttle> throttle_;
     std::unique_ptr<stream_context> stream_ctx_;
+    std::unique_ptr<http_service> http_;
 
     struct listener {
         listener_config config;

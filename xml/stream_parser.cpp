@@ -270,6 +270,10 @@ void stream_parser::stop() {
     if (s.in_parse) XML_StopParser(s.p, XML_FALSE);
 }
 
+bool stream_parser::in_element() const {
+    return impl_->depth > 1;
+}
+
 std::size_t stream_parser::pending_bytes() const {
     return std::size_t(impl_->fed - impl_->boundary);
 }

@@ -74,6 +74,10 @@ class stream_parser {
     // sessions be measured and the caller release memory.
     std::size_t pending_bytes() const;
 
+    // True while a top-level element has begun and not yet ended: the input so far
+    // stops inside it.
+    bool in_element() const;
+
   private:
     struct impl;
     std::unique_ptr<impl> impl_;

@@ -1,4 +1,5 @@
-#include "server/net/transport.hpp"
+// Plain TCP, STARTTLS and direct TLS over Asio and OpenSSL.
+#include "server/net/tcp_transport.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -31,16 +32,24 @@ asio::awaitable<void> tcp_transport::handshake() {
     handshake_done_ = true;
 }
 
+asio::awaitable<void> tcp_transport::open() {
+    if (mode_ == mode::direct) co_await handshake();
+}
+
 asio::awaitable<void> tcp_transport::start_tls() {
     co_await handshake();
 }
 
-asio::awaitable<std::size_t> tcp_transport::read_some(asio::mutable_buffer buf) {
-    if (tls_stream_) co_return co_await tls_stream_->async_read_some(buf, use_awaitable);
-    co_return co_await socket_.async_read_some(buf, use_awaitable);
+asio::awaitable<std::string_view> tcp_transport::read() {
+    auto buf = asio::buffer(buf_);
+    std::size_t n = tls_stream_ ? co_await tls_stream_->async_read_some(buf, use_awaitable)
+                                : co_await socket_.async_read_some(buf, use_awaitable);
+    co_return std::string_view(buf_, n);
 }
 
-asio::awaitable<void> tcp_transport::write(asio::const_buffer buf) {
+asio::awaitable<void> tcp_transport::write(const output_units& out) {
+    // A byte stream: every unit queued in this turn leaves in one write.
+    auto buf = asio::buffer(out.bytes);
     if (tls_stream_)
         co_await asio::async_write(*tls_stream_, buf, use_awaitable);
     else
@@ -48,9 +57,12 @@ asio::awaitable<void> tcp_transport::write(asio::const_buffer buf) {
 }
 
 std::vector<sasl::channel_binding> tcp_transport::channel_bindings() const {
+    if (!is_secure()) return {};
+    return tls_channel_bindings(tls_stream_->native_handle());
+}
+
+std::vector<sasl::channel_binding> tls_channel_bindings(SSL* ssl) {
     std::vector<sasl::channel_binding> out;
-    if (!is_secure()) return out;
-    SSL* ssl = tls_stream_->native_handle();
     // RFC 9266: tls-exporter, defined for TLS 1.3 only.
     if (SSL_version(ssl) == TLS1_3_VERSION) {
         static constexpr char label[] = "EXPORTER-Channel-Binding";

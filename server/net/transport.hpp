@@ -1,17 +1,20 @@
-// Bytes in, bytes out. A transport knows nothing about XML or stanzas; the stream
-// above it does not know whether it runs over TCP, TLS or (later) WebSocket.
+// Bytes in, bytes out. A transport knows nothing about stanzas; the stream above
+// it does not know whether it runs over TCP, TLS or WebSocket. What differs is
+// the framing: a byte stream carries one RFC 6120 XML stream, a message transport
+// (WebSocket, RFC 7395) carries one whole element per message, BOSH (XEP-0206)
+// one <body/> of elements per HTTP request, and the session
+// picks the matching stream framing (server/stream/framing.hpp).
 #pragma once
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/buffer.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
 
-#include <memory>
+#include <chrono>
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sasl/authenticator.hpp"
@@ -20,11 +23,45 @@ namespace server {
 
 namespace asio = boost::asio;
 
+// Output queued in one turn: whole units (a stream header, an element, the
+// closing tag) back to back in `bytes`; unit i ends at ends[i]. A byte stream
+// writes them in one go (coalesced), a message transport one message each.
+struct output_units {
+    std::string bytes;
+    std::vector<std::size_t> ends;
+
+    bool empty() const { return bytes.empty(); }
+    void append(std::string_view unit) {
+        bytes.append(unit);
+        ends.push_back(bytes.size());
+    }
+    void clear() {
+        bytes.clear();
+        ends.clear();
+    }
+    void swap(output_units& o) {
+        bytes.swap(o.bytes);
+        ends.swap(o.ends);
+    }
+};
+
+enum class framing_kind {
+    stream,   // RFC 6120 §4: one XML document over the connection's bytes
+    message,  // RFC 7395 §3.3: each message is one complete element
+    body,     // XEP-0206: each read is a whole BOSH <body/> wrapping elements
+};
+
 class transport {
   public:
     virtual ~transport() = default;
-    virtual asio::awaitable<std::size_t> read_some(asio::mutable_buffer buf) = 0;
-    virtual asio::awaitable<void> write(asio::const_buffer buf) = 0;
+    virtual framing_kind framing() const = 0;
+    // Anything to do before the first byte of XML (direct TLS: the handshake).
+    virtual asio::awaitable<void> open() = 0;
+    // The next input: for a byte stream whatever arrived, for a message transport
+    // exactly one message, for BOSH one request body. The view is valid until the next read().
+    // Throws when the connection is gone.
+    virtual asio::awaitable<std::string_view> read() = 0;
+    virtual asio::awaitable<void> write(const output_units& out) = 0;
     // STARTTLS (RFC 6120 §5): the TLS handshake on the existing connection.
     virtual bool can_start_tls() const = 0;
     virtual asio::awaitable<void> start_tls() = 0;
@@ -32,36 +69,12 @@ class transport {
     // Channel-binding data for SCRAM-*-PLUS (XEP-0440); empty when not secure.
     virtual std::vector<sasl::channel_binding> channel_bindings() const = 0;
     virtual std::string remote_address() const = 0;
+    // Signs of life that read() does not return (a WebSocket pong); they keep an
+    // idle but answering client connected.
+    virtual std::chrono::steady_clock::time_point last_activity() const { return {}; }
+    // The stream is over: end the connection the way the transport ends it (a
+    // WebSocket close frame, say). Must not block; may be called more than once.
     virtual void close() = 0;
-};
-
-// TCP with optional STARTTLS, or TLS from the first byte (XEP-0368).
-class tcp_transport final : public transport {
-  public:
-    enum class mode { plain, starttls, direct };
-    tcp_transport(asio::ip::tcp::socket socket, asio::ssl::context* tls, mode m);
-
-    // For direct TLS: the handshake before any XML.
-    asio::awaitable<void> handshake();
-
-    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buf) override;
-    asio::awaitable<void> write(asio::const_buffer buf) override;
-    bool can_start_tls() const override { return mode_ == mode::starttls && !tls_stream_; }
-    asio::awaitable<void> start_tls() override;
-    bool is_secure() const override { return tls_stream_ && handshake_done_; }
-    std::vector<sasl::channel_binding> channel_bindings() const override;
-    std::string remote_address() const override { return address_; }
-    void close() override;
-
-  private:
-    asio::ip::tcp::socket& socket();
-
-    asio::ip::tcp::socket socket_;
-    std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_stream_;
-    asio::ssl::context* tls_;
-    mode mode_;
-    bool handshake_done_ = false;
-    std::string address_;
 };
 
 }  // namespace server

@@ -62,7 +62,7 @@ void c2s_session::on_stream_open(const xml::element& header) {
         // RFC 6120 §4.7.2: echo the client's 'from' as 'to' when it is a valid JID.
         if (auto j = xml::jid::parse(*from)) h.to = j->str();
     }
-    queue(xml::open_stream(h));
+    queue_header(h);
     header_sent_ = true;
 
     if (header.name() != xml::qname{std::string(ns::stream), "stream"})
@@ -172,7 +172,7 @@ asio::awaitable<void> c2s_session::start_tls() {
     co_await flush();
     co_await transport_->start_tls();
     // RFC 6120 §5.4.3.3: a new stream over TLS; nothing from before counts.
-    parser_.reset();
+    framing_->restart();
     inbox_.clear();
     sasl_.reset();
     state_ = stream_state::wait_for_stream;
@@ -220,7 +220,7 @@ asio::awaitable<void> c2s_session::sasl_outcome(const sasl::step_result& r) {
         queue(*ok.done());
         log::info("c2s", remote_address(), ": authenticated as ", user_, "@", host_);
         // RFC 6120 §6.4.6: the stream restarts after SASL success.
-        parser_.reset();
+        framing_->restart();
         inbox_.clear();
         state_ = stream_state::wait_for_stream;
         co_return;

@@ -44,13 +44,11 @@ xml::stream_condition condition_for(xml::parse_error e) {
 }
 }  // namespace
 
-c2s_session::c2s_session(stream_context& ctx, asio::io_context& io,
-                         std::unique_ptr<tcp_transport> t, bool direct_tls)
+c2s_session::c2s_session(stream_context& ctx, asio::io_context& io, std::unique_ptr<transport> t)
     : ctx_(ctx),
       io_(io),
       transport_(std::move(t)),
-      parser_(parser_callbacks(), limits_from(ctx.config)),
-      direct_tls_(direct_tls),
+      framing_(make_framing(transport_->framing(), parser_callbacks(), limits_from(ctx.config))),
       write_done_(io),
       deadline_(io) {}
 
@@ -81,13 +79,11 @@ void c2s_session::start() {
 
 asio::awaitable<void> c2s_session::run() {
     try {
-        if (direct_tls_) co_await transport_->handshake();
-        // A small buffer: most stanzas are far smaller, and idle connections are many.
-        char buf[4096];
+        co_await transport_->open();
         while (state_ != stream_state::closing) {
-            std::size_t n = co_await transport_->read_some(asio::buffer(buf));
+            auto input = co_await transport_->read();
             last_read_ = std::chrono::steady_clock::now();
-            parser_.feed(std::string_view(buf, n));
+            framing_->feed(input);
             while (!inbox_.empty() && state_ != stream_state::closing) {
                 auto ev = std::move(inbox_.front());
                 inbox_.pop_front();
@@ -120,25 +116,44 @@ asio::awaitable<void> c2s_session::process(const parser_event& ev) {
     }
 }
 
-void c2s_session::queue(std::string_view bytes) {
-    if (outbuf_.size() + bytes.size() > ctx_.config.limits.max_send_queue_bytes &&
+bool c2s_session::make_room(std::size_t bytes) {
+    if (outbuf_.bytes.size() + bytes > ctx_.config.limits.max_send_queue_bytes &&
         state_ != stream_state::closing) {
         // A reader this slow would hold memory without bound (DESIGN: back-pressure).
         log::warn("c2s", jid_.str(), ": send queue over ", ctx_.config.limits.max_send_queue_bytes,
                   " bytes, closing");
         outbuf_.clear();
         fail(xml::stream_condition::resource_constraint, "send queue full");
-        return;
+        return false;
     }
-    outbuf_.append(bytes);
+    return true;
+}
+
+void c2s_session::queue_element(std::string_view bytes) {
+    if (!make_room(bytes.size())) return;
+    framing_->element(bytes, outbuf_);
+    start_writer();
+}
+
+void c2s_session::queue(const xml::element& el) {
+    queue_element(xml::to_string(el, xml::ns::client));
+}
+
+void c2s_session::queue_header(const xml::stream_header& h) {
+    framing_->header(h, outbuf_);
+    start_writer();
+}
+
+void c2s_session::queue_footer() {
+    framing_->footer(outbuf_);
+    start_writer();
+}
+
+void c2s_session::start_writer() {
     if (writing_) return;
     writing_ = true;
     asio::co_spawn(
         io_, [self = shared_from_this()] { return self->writer(); }, asio::detached);
-}
-
-void c2s_session::queue(const xml::element& el) {
-    queue(xml::to_string(el, xml::ns::client));
 }
 
 asio::awaitable<void> c2s_session::writer() {
@@ -146,7 +161,7 @@ asio::awaitable<void> c2s_session::writer() {
     try {
         while (!outbuf_.empty()) {
             inflight_.swap(outbuf_);
-            co_await transport_->write(asio::buffer(inflight_));
+            co_await transport_->write(inflight_);
             inflight_.clear();
         }
     } catch (const std::exception& e) {
@@ -155,7 +170,7 @@ asio::awaitable<void> c2s_session::writer() {
         transport_->close();
     }
     // Idle sessions should not keep a large buffer from one burst.
-    if (inflight_.capacity() > 16384) std::string().swap(inflight_);
+    if (inflight_.bytes.capacity() > 16384) output_units().swap(inflight_);
     writing_ = false;
     write_done_.cancel();
 }
@@ -177,11 +192,11 @@ void c2s_session::fail(xml::stream_condition condition, std::string text) {
     if (!header_sent_) {
         xml::stream_header h;
         h.from = host_.empty() ? ctx_.config.hosts.front() : host_;
-        queue(xml::open_stream(h));
+        queue_header(h);
         header_sent_ = true;
     }
     queue(*xml::stream_error_element(condition, text));
-    queue(xml::close_stream);
+    queue_footer();
     begin_closing();
 }
 
@@ -191,17 +206,17 @@ void c2s_session::close_stream() {
     if (!header_sent_) {
         xml::stream_header h;
         h.from = host_.empty() ? ctx_.config.hosts.front() : host_;
-        queue(xml::open_stream(h));
+        queue_header(h);
         header_sent_ = true;
     }
-    queue(xml::close_stream);
+    queue_footer();
     begin_closing();
 }
 
 void c2s_session::begin_closing() {
     state_ = stream_state::closing;
     closing_at_ = std::chrono::steady_clock::now();
-    parser_.stop();
+    framing_->stop();
     deadline_.cancel();
     arm_deadline();
     asio::co_spawn(
@@ -222,7 +237,7 @@ void c2s_session::kick(xml::stream_condition condition, std::string text) {
 
 void c2s_session::deliver(std::shared_ptr<const std::string> bytes) {
     asio::dispatch(io_, [self = shared_from_this(), bytes = std::move(bytes)] {
-        if (self->state_ != stream_state::closing) self->queue(*bytes);
+        if (self->state_ != stream_state::closing) self->queue_element(*bytes);
     });
 }
 
@@ -241,7 +256,7 @@ std::chrono::steady_clock::time_point c2s_session::deadline() const {
     // silence counts (whitespace keepalives are reads too).
     if (state_ != stream_state::established)
         return connected_at_ + ctx_.config.limits.handshake_timeout;
-    return last_read_ + ctx_.config.limits.idle_timeout;
+    return std::max(last_read_, transport_->last_activity()) + ctx_.config.limits.idle_timeout;
 }
 
 void c2s_session::on_deadline() {

@@ -1,5 +1,7 @@
-// One client connection: bytes from the transport go through the XML stream
-// parser into the RFC 6120 state machine, and accepted stanzas go to the router.
+// One client connection: input from the transport goes through the stream framing
+// (RFC 6120 over TCP, RFC 7395 over WebSocket) into the RFC 6120 state machine,
+// and accepted stanzas go to the router. The transport is a layer below: every
+// transport gets this one session.
 // A session lives on one io_context thread; other threads reach it only through
 // the endpoint interface, which posts to that thread.
 #pragma once
@@ -20,6 +22,7 @@
 #include "sasl/authenticator.hpp"
 #include "server/net/transport.hpp"
 #include "server/router/endpoint.hpp"
+#include "server/stream/framing.hpp"
 #include "server/stream/stream_context.hpp"
 #include "xml/jid.hpp"
 #include "xml/stream_parser.hpp"
@@ -35,8 +38,7 @@ enum class stream_state {
 
 class c2s_session final : public endpoint, public std::enable_shared_from_this<c2s_session> {
   public:
-    c2s_session(stream_context& ctx, asio::io_context& io, std::unique_ptr<tcp_transport> t,
-                bool direct_tls);
+    c2s_session(stream_context& ctx, asio::io_context& io, std::unique_ptr<transport> t);
     ~c2s_session() override;
 
     void start();
@@ -63,8 +65,12 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     asio::awaitable<void> run();
     asio::awaitable<void> process(const parser_event& ev);
     xml::parser_events parser_callbacks();
-    void queue(std::string_view bytes);
     void queue(const xml::element& el);
+    void queue_header(const xml::stream_header& h);
+    void queue_footer();
+    void queue_element(std::string_view bytes);
+    bool make_room(std::size_t bytes);
+    void start_writer();
     asio::awaitable<void> writer();
     asio::awaitable<void> flush();
     void fail(xml::stream_condition condition, std::string text = {});
@@ -95,11 +101,10 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
 
     stream_context& ctx_;
     asio::io_context& io_;
-    std::unique_ptr<tcp_transport> transport_;
-    xml::stream_parser parser_;
+    std::unique_ptr<transport> transport_;
+    std::unique_ptr<framing> framing_;
     std::deque<parser_event> inbox_;
     stream_state state_ = stream_state::wait_for_stream;
-    bool direct_tls_;
     bool header_sent_ = false;
     bool authenticated_ = false;
     bool available_ = false;
@@ -112,8 +117,8 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     std::unique_ptr<sasl::exchange> sasl_;
     unsigned sasl_failures_ = 0;
 
-    std::string outbuf_;    // queued bytes, written in one go (coalesced)
-    std::string inflight_;  // bytes being written
+    output_units outbuf_;    // queued units, written in one go (coalesced)
+    output_units inflight_;  // units being written
     bool writing_ = false;
     asio::steady_timer write_done_;
 

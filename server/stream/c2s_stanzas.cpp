@@ -74,6 +74,14 @@ void c2s_session::handle_stanza(const xml::element_ptr& el) {
         if (!parsed) return stanza_error(el, error_condition::jid_malformed, "invalid 'to'");
         to = std::move(*parsed);
     }
+    if (kind == stanza_kind::iq && st.type() == "set" && (to.empty() || to.str() == host_)) {
+        // RFC 3921 §3: session establishment comes after binding; RFC 6121 Appendix
+        // E keeps it as a no-op we still answer, since we advertise it as optional
+        // and some clients (Strophe.js) send it whenever it is advertised.
+        const auto* payload = el->first_child();
+        if (payload && payload->name() == xml::qname{std::string(ns::session), "session"})
+            return queue(*xml::stanza(el).iq_result());
+    }
     auto stamped = st.with_addresses(jid_.str(), to.empty() ? "" : to.str());
     if (kind == stanza_kind::presence && to.empty()) track_own_presence(stamped);
     ctx_.router.route(routed_stanza{std::move(stamped), jid_, std::move(to), origin::client});

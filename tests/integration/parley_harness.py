@@ -21,6 +21,8 @@ from slixmpp.xmlstream.matcher import MatchXPath
 
 PARLEYD = os.environ.get("PARLEYD", "../../build/parleyd")
 PARLEYCTL = os.environ.get("PARLEYCTL", "../../build/parleyctl")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WEB_ROOT = os.path.join(REPO, "web")
 
 _running = []
 
@@ -39,6 +41,8 @@ log_level: debug
 listeners:
   - {name: c2s, port: 0, address: 127.0.0.1, tls: starttls}
   - {name: c2s-tls, port: 0, address: 127.0.0.1, tls: direct}
+  - {name: http, kind: http, port: 0, address: 127.0.0.1, tls: none}
+  - {name: https, kind: http, port: 0, address: 127.0.0.1, tls: direct}
 admin_socket: admin.sock
 """
 
@@ -46,11 +50,13 @@ admin_socket: admin.sock
 class Server:
     """One parleyd with its own directory, config, database and ports."""
 
-    def __init__(self, extra_config=""):
+    def __init__(self, extra_config="", web_root=WEB_ROOT):
         self.dir = tempfile.mkdtemp(prefix="parley-test-")
         self.config = os.path.join(self.dir, "parley.yml")
         with open(self.config, "w") as f:
             f.write(DEFAULT_CONFIG + extra_config)
+            if "\nhttp:" not in "\n" + extra_config:
+                f.write(f"http: {{web_root: '{web_root}'}}\n")
         self.proc = None
         self.log_lines = []
         self.ports = {}
@@ -129,16 +135,25 @@ class Server:
     def tls_port(self):
         return self.ports["c2s-tls"]
 
+    @property
+    def http_port(self):
+        return self.ports["http"]
+
+    @property
+    def https_port(self):
+        return self.ports["https"]
+
 
 class ServerTestCase(unittest.IsolatedAsyncioTestCase):
     """A fresh server per test class; the log is printed when a test fails."""
 
     extra_config = ""
+    web_root = WEB_ROOT
     users = {"alice": "secret", "bob": "secret"}
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(cls.extra_config)
+        cls.server = Server(cls.extra_config, cls.web_root)
         for user, pw in cls.users.items():
             cls.server.register(user, pw)
         cls.server.start()

@@ -25,11 +25,19 @@ TEST(config_test, empty_file_gives_defaults) {
     ASSERT_TRUE(r.config) << r.error;
     const auto& c = *r.config;
     EXPECT_EQ(c.hosts, std::vector<std::string>{"localhost"});
-    ASSERT_EQ(c.listeners.size(), 2u);
+    ASSERT_EQ(c.listeners.size(), 4u);
     EXPECT_EQ(c.listeners[0].port, 5222);
     EXPECT_EQ(c.listeners[0].tls, tls_mode::starttls);
     EXPECT_EQ(c.listeners[1].port, 5223);
     EXPECT_EQ(c.listeners[1].tls, tls_mode::direct);
+    EXPECT_EQ(c.listeners[2].kind, listener_kind::http);
+    EXPECT_EQ(c.listeners[2].port, 5280);
+    EXPECT_EQ(c.listeners[2].tls, tls_mode::none);
+    EXPECT_EQ(c.listeners[3].kind, listener_kind::http);
+    EXPECT_EQ(c.listeners[3].port, 5443);
+    EXPECT_EQ(c.listeners[3].tls, tls_mode::direct);
+    EXPECT_EQ(c.http.web_root, "/etc/parley/web");
+    EXPECT_FALSE(c.http.permessage_deflate);
     EXPECT_TRUE(c.tls.require_tls);
     EXPECT_EQ(c.limits.max_stanza_bytes, 256u * 1024);
     EXPECT_EQ(c.data_dir, "/etc/parley/data");
@@ -134,6 +142,61 @@ TEST(config_test, duplicate_listener_ports_are_refused) {
     EXPECT_NE(e.find("parley.yml:3: listeners[1]: port 5222 on 127.0.0.1 is used by another"),
               std::string::npos)
         << e;
+}
+
+TEST(config_test, http_listeners_and_options) {
+    auto r = parse(
+        "listeners:\n"
+        "  - {kind: http, port: 0}\n"
+        "  - {kind: http, port: 0, tls: direct}\n"
+        "http: {web_root: /srv/web, max_header_bytes: 4096, max_body_bytes: 8192,\n"
+        "       idle_timeout: 5, websocket_keepalive: 20, permessage_deflate: true,\n"
+        "       bosh_max_wait: 30, bosh_inactivity: 90,\n"
+        "       cors_origins: ['https://chat.example.com', 'http://localhost:8080']}\n");
+    ASSERT_TRUE(r.config) << r.error;
+    const auto& c = *r.config;
+    ASSERT_EQ(c.listeners.size(), 2u);
+    EXPECT_EQ(c.listeners[0].name, "http");
+    EXPECT_EQ(c.listeners[0].tls, tls_mode::none);
+    EXPECT_EQ(c.listeners[1].name, "https");
+    EXPECT_EQ(c.http.web_root, "/srv/web");
+    EXPECT_EQ(c.http.max_header_bytes, 4096u);
+    EXPECT_EQ(c.http.max_body_bytes, 8192u);
+    EXPECT_EQ(c.http.idle_timeout, std::chrono::seconds(5));
+    EXPECT_EQ(c.http.websocket_keepalive, std::chrono::seconds(20));
+    EXPECT_TRUE(c.http.permessage_deflate);
+    EXPECT_EQ(c.http.bosh_max_wait, std::chrono::seconds(30));
+    EXPECT_EQ(c.http.bosh_inactivity, std::chrono::seconds(90));
+    EXPECT_EQ(c.http.cors_origins,
+              (std::vector<std::string>{"https://chat.example.com", "http://localhost:8080"}));
+}
+
+TEST(config_test, http_mistakes_name_key_and_line) {
+    auto e = error_of("listeners:\n  - {kind: http, tls: starttls}\n");
+    EXPECT_NE(e.find("parley.yml:2: listeners[0].tls: an http listener takes none or direct"),
+              std::string::npos)
+        << e;
+    e = error_of("listeners:\n  - {kind: gopher}\n");
+    EXPECT_NE(e.find("listeners[0].kind: expected one of c2s, http, got 'gopher'"),
+              std::string::npos)
+        << e;
+    e = error_of("http:\n  web_root: web\n  cors: yes\n");
+    EXPECT_NE(e.find("parley.yml:3: unknown key 'http.cors'"), std::string::npos) << e;
+    e = error_of("http:\n  max_body_bytes: 12\n");
+    EXPECT_NE(e.find("parley.yml:2: http.max_body_bytes: expected an integer between 1024"),
+              std::string::npos)
+        << e;
+    e = error_of(
+        "http:\n  cors_origins:\n    - https://ok.example\n    - https://x.example/path\n");
+    EXPECT_NE(e.find("parley.yml:4: http.cors_origins: 'https://x.example/path' is not an origin"),
+              std::string::npos)
+        << e;
+    e = error_of("http: {bosh_max_wait: 0}\n");
+    EXPECT_NE(e.find("http.bosh_max_wait: expected an integer between 1 and 300"),
+              std::string::npos)
+        << e;
+    e = error_of("http: {permessage_deflate: maybe}\n");
+    EXPECT_NE(e.find("http.permessage_deflate: expected true or false"), std::string::npos) << e;
 }
 
 TEST(config_test, modules_are_checked_against_the_known_list) {
