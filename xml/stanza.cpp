@@ -27,6 +27,20 @@ element_ptr stanza::with_addresses(std::string_view from, std::string_view to) c
     return b.done();
 }
 
+element_ptr stanza::stamped(element_ptr el, std::string_view from, std::string_view to) {
+    if (el.use_count() != 1) return stanza(std::move(el)).with_addresses(from, to);
+    // The sole owner, and elements are created non-const (make_shared<element>):
+    // changing it before anyone else can see it keeps the immutability promise.
+    auto& own = const_cast<xml::element&>(*el);
+    for (auto [name, value] : {std::pair{"from", from}, std::pair{"to", to}}) {
+        if (value.empty())
+            own.remove_attr(name);
+        else
+            own.set_attr(name, value);
+    }
+    return el;
+}
+
 element_ptr stanza::error_reply(const stanza_error& err) const {
     builder b(*el_);
     auto from = std::string(from_attr());

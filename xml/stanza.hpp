@@ -29,6 +29,11 @@ class stanza {
     // children are shared, not copied.
     element_ptr with_addresses(std::string_view from, std::string_view to) const;
 
+    // with_addresses for a stanza nobody else holds yet (fresh from the parser):
+    // when `el` is the only reference it is stamped in place, saving the copy on
+    // the path every client stanza takes; otherwise it is copied.
+    static element_ptr stamped(element_ptr el, std::string_view from, std::string_view to);
+
     // RFC 6120 §8.3.1: an error reply: to/from swapped, type='error', the original
     // children kept, plus the <error/>.
     element_ptr error_reply(const stanza_error& err) const;

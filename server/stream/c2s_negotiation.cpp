@@ -274,6 +274,7 @@ void c2s_session::bind_resource(const xml::element_ptr& iq) {
         result.replaced->kick(stream_condition::conflict, "replaced by a new connection");
     }
     jid_ = *full;
+    jid_text_ = jid_.str();
     state_ = stream_state::established;
     queue(*xml::stanza(iq).iq_result(
         builder(ns::bind, "bind").text_child(ns::bind, "jid", jid_.str()).done()));

@@ -100,12 +100,12 @@ asio::awaitable<void> c2s_session::run() {
     finish();
 }
 
-asio::awaitable<void> c2s_session::process(const parser_event& ev) {
+asio::awaitable<void> c2s_session::process(parser_event& ev) {
     if (auto* open = std::get_if<open_event>(&ev)) {
         on_stream_open(*open->header);
     } else if (auto* el = std::get_if<xml::element_ptr>(&ev)) {
         if (state_ == stream_state::established)
-            handle_stanza(*el);
+            handle_stanza(std::move(*el));  // the only reference: stamped in place
         else
             co_await negotiate(*el);
     } else if (std::holds_alternative<close_event>(ev)) {

@@ -63,7 +63,7 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
 
     // c2s_session.cpp: lifecycle, reading, writing, timeouts
     asio::awaitable<void> run();
-    asio::awaitable<void> process(const parser_event& ev);
+    asio::awaitable<void> process(parser_event& ev);
     xml::parser_events parser_callbacks();
     void queue(const xml::element& el);
     void queue_header(const xml::stream_header& h);
@@ -95,7 +95,7 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     sasl::exchange& sasl_exchange();
 
     // c2s_stanzas.cpp: RFC 6120 §8, RFC 6121 presence bookkeeping
-    void handle_stanza(const xml::element_ptr& el);
+    void handle_stanza(xml::element_ptr el);
     void track_own_presence(const xml::element_ptr& stamped);
     void stanza_error(const xml::element_ptr& el, xml::error_condition c, std::string text = {});
 
@@ -110,9 +110,10 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     bool available_ = false;
     bool finished_ = false;
 
-    std::string host_;  // the served domain this stream is for
-    std::string user_;  // authenticated localpart
-    xml::jid jid_;      // bound full JID
+    std::string host_;      // the served domain this stream is for
+    std::string user_;      // authenticated localpart
+    xml::jid jid_;          // bound full JID
+    std::string jid_text_;  // jid_.str(), stamped on every stanza
     std::string stream_id_;
     std::unique_ptr<sasl::exchange> sasl_;
     unsigned sasl_failures_ = 0;

@@ -46,35 +46,37 @@ int presence_priority(const xml::element& presence) {
 
 }  // namespace
 
-void c2s_session::handle_stanza(const xml::element_ptr& el) {
-    xml::stanza st(el);
-    auto kind = st.kind();
+void c2s_session::handle_stanza(xml::element_ptr el) {
+    // No xml::stanza view is kept across this function: holding the element only
+    // through `el` lets the stamping below change it in place.
+    auto kind = xml::stanza(el).kind();
+    auto type = el->attr_or("type", "");
     if (el->ns() != ns::client || kind == stanza_kind::other) {
         return fail(xml::stream_condition::unsupported_stanza_type,
                     "unexpected <" + el->local_name() + "/>");
     }
-    if (!valid_type(kind, st.type()))
+    if (!valid_type(kind, type))
         return stanza_error(el, error_condition::bad_request, "invalid type");
     if (kind == stanza_kind::iq) {
         // RFC 6120 §8.2.3: an id always, exactly one payload for get/set.
-        bool request = st.type() == "get" || st.type() == "set";
-        if (st.id().empty() || (request && el->child_count() != 1))
+        bool request = type == "get" || type == "set";
+        if (el->attr_or("id", "").empty() || (request && el->child_count() != 1))
             return stanza_error(el, error_condition::bad_request, "malformed IQ");
     }
     // RFC 6120 §8.1.2.1: a 'from' the client wrote must be its own JID; the server
     // stamps the full JID either way.
-    if (auto from = el->attr("from"); from && !from->empty()) {
+    if (auto from = el->attr("from"); from && !from->empty() && *from != jid_text_) {
         auto claimed = xml::jid::parse(*from);
         if (!claimed || (*claimed != jid_ && *claimed != jid_.bare()))
             return fail(xml::stream_condition::invalid_from, "'from' is not this stream's JID");
     }
     xml::jid to;
-    if (auto to_text = st.to_attr(); !to_text.empty()) {
+    if (auto to_text = el->attr_or("to", ""); !to_text.empty()) {
         auto parsed = xml::jid::parse(to_text);
         if (!parsed) return stanza_error(el, error_condition::jid_malformed, "invalid 'to'");
         to = std::move(*parsed);
     }
-    if (kind == stanza_kind::iq && st.type() == "set" && (to.empty() || to.str() == host_)) {
+    if (kind == stanza_kind::iq && type == "set" && (to.empty() || to.str() == host_)) {
         // RFC 3921 §3: session establishment comes after binding; RFC 6121 Appendix
         // E keeps it as a no-op we still answer, since we advertise it as optional
         // and some clients (Strophe.js) send it whenever it is advertised.
@@ -82,7 +84,7 @@ void c2s_session::handle_stanza(const xml::element_ptr& el) {
         if (payload && payload->name() == xml::qname{std::string(ns::session), "session"})
             return queue(*xml::stanza(el).iq_result());
     }
-    auto stamped = st.with_addresses(jid_.str(), to.empty() ? "" : to.str());
+    auto stamped = xml::stanza::stamped(std::move(el), jid_text_, to.empty() ? "" : to.str());
     if (kind == stanza_kind::presence && to.empty()) track_own_presence(stamped);
     ctx_.router.route(routed_stanza{std::move(stamped), jid_, std::move(to), origin::client});
 }

@@ -131,6 +131,22 @@ TEST(stanza_test, with_addresses_shares_children) {
     EXPECT_EQ(stamped->nodes()[0].child.get(), msg->nodes()[0].child.get());
 }
 
+TEST(stanza_test, stamped_changes_a_sole_owner_in_place_and_copies_a_shared_one) {
+    auto fresh = builder(ns::client, "message").attr("to", "B@example.com").done();
+    const auto* where = fresh.get();
+    auto stamped = stanza::stamped(std::move(fresh), "a@example.com/r", "b@example.com");
+    EXPECT_EQ(stamped.get(), where);
+    EXPECT_EQ(stamped->attr_or("from", ""), "a@example.com/r");
+    EXPECT_EQ(stamped->attr_or("to", ""), "b@example.com");
+
+    auto shared = builder(ns::client, "message").attr("to", "c@example.com").done();
+    auto copy = stanza::stamped(shared, "a@example.com/r", "");
+    EXPECT_NE(copy.get(), shared.get());
+    EXPECT_FALSE(copy->attr("to"));
+    EXPECT_EQ(shared->attr_or("to", ""), "c@example.com");  // the other holder sees no change
+    EXPECT_FALSE(shared->attr("from"));
+}
+
 TEST(stanza_test, iq_result) {
     auto iq = builder(ns::client, "iq")
                   .attr("from", "a@example.com/r")
