@@ -113,7 +113,10 @@ start_server() {  # name dir port
       setsid prosody --config "$dir/prosody.cfg.lua" -F >"$dir/server.log" 2>&1 &
       ;;
     ejabberd)
-      setsid ejabberdctl --config "$dir/ejabberd.yml" --ctl-config "$dir/ejabberdctl.cfg" \
+      # As the ejabberd user without su: su applies PAM limits (1024 open files)
+      # and ejabberd would refuse connections past that.
+      HOME="$dir" setsid setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
+        ejabberdctl --config "$dir/ejabberd.yml" --ctl-config "$dir/ejabberdctl.cfg" \
         --spool "$dir/spool" --logs "$dir" --node "bench$port@localhost" foreground \
         >"$dir/server.log" 2>&1 &
       ;;
@@ -189,7 +192,11 @@ run() {  # name port scenario args... ; restarts the server so scenarios do not 
   shift 4
   start_server "$name" "$dir" "$port"
   "$LOAD" "$scenario" --server "127.0.0.1:$port" --users "$USERS" --password "$PASSWORD" \
-    --server-pid "$server_pid" --label "$name" "$@" | tee /dev/stderr | grep '^{' >>"$results"
+    --server-pid "$server_pid" --label "$name" "$@" |
+    while IFS= read -r line; do
+      echo "$line" >&2
+      [[ $line == "{"* ]] && echo "$line" >>"$results"
+    done
   stop_server
 }
 
