@@ -39,6 +39,10 @@ constexpr const char* usage = R"(usage: parley-load idle|login|chat|presence|reg
 int main(int argc, char** argv) {
     if (argc < 2) die("no scenario");
     std::string scenario = argv[1];
+    if (scenario == "--help" || scenario == "-h") {
+        std::cout << usage;
+        return 0;
+    }
     bench::run_options o;
     std::string server = "127.0.0.1:5222";
     std::size_t sources = 8;
