@@ -6,7 +6,7 @@
 # difference divided by the extra count is the cost of one message or login,
 # without startup and login costs. Summaries are printed; raw profiles stay in
 # the directory printed at the end.
-#   bench/profile.sh [callgrind|heaptrack|all]
+#   bench/profile.sh [callgrind|heaptrack|idle|all]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -92,5 +92,12 @@ if [[ $what == heaptrack || $what == all ]]; then
     heaptrack_print -f "$fb" -n 25 -s 3 -a 1 -p 0 -T 0 -l 0 2>/dev/null | sed -n '1,600p' \
       >"$out/ht-$load-calls.txt"
   done
+fi
+if [[ $what == heaptrack || $what == all || $what == idle ]]; then
+  # Who holds the memory of idle sessions: the peak is reached with all connected.
+  profile heaptrack ht-idle idle --connections "${IDLE_N:-1000}" --concurrency 20 --settle 1
+  heaptrack_print -f "$(ls "$out/ht-idle.d"/heaptrack.* | head -1)" -n 15 -s 3 -p 1 -a 0 -T 0 \
+    -l 0 2>/dev/null | sed -n '1,400p' >"$out/ht-idle-peak.txt"
+  grep -m1 'peak heap memory consumption' "$out/ht-idle-peak.txt" || true
 fi
 echo "profiles and summaries in $out"
