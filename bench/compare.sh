@@ -2,7 +2,7 @@
 # Runs the same load against Parley, Prosody and ejabberd, one after another in
 # the same run, and prints Parley/peer ratios. Results go to bench/results/.
 #
-#   bench/compare.sh                 default sizes (see below; about 15 minutes)
+#   bench/compare.sh                 default sizes (see below; about 6 minutes on 2 cores)
 #   QUICK=1 bench/compare.sh         small sizes, a couple of minutes
 #   SERVERS="parley prosody" bench/compare.sh
 #
