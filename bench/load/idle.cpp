@@ -9,7 +9,7 @@ namespace bench {
 void run_idle(const run_options& opts) {
     load l(opts);
     const auto n = opts.connections;
-    std::uint64_t rss_before = 0, rss_after = 0, self_rss = 0;
+    std::uint64_t rss_before = 0, rss_after = 0, self_rss = 0, rss_hold_min = 0, rss_hold_max = 0;
     std::size_t failed = 0, warm_failed = 0;
     double ramp_s = 0;
     cpu_delta ramp_cpu;
@@ -21,7 +21,7 @@ void run_idle(const run_options& opts) {
             warm_failed = co_await l.login_all(warm, std::min<std::size_t>(20, n), "w");
             co_await l.close_all(warm);
             warm.clear();
-            co_await l.sleep(opts.settle_s);
+            co_await l.sleep(std::min(opts.settle_s, 2.0));
 
             rss_before = rss_kib(opts.server_pid);
             auto cpu0 = sample_cpu(opts.server_pid);
@@ -30,12 +30,21 @@ void run_idle(const run_options& opts) {
             failed = co_await l.login_all(clients, n, "idle");
             ramp_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             ramp_cpu = sample_cpu(opts.server_pid) - cpu0;
-            co_await l.sleep(opts.settle_s);
-            rss_after = rss_kib(opts.server_pid);
+            // Hold the connections for --settle seconds, sampling the RSS every
+            // second: a long hold shows whether idle sessions stay flat.
+            auto hold_end = std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(opts.settle_s));
+            do {
+                co_await l.sleep(std::min(1.0, opts.settle_s));
+                rss_after = rss_kib(opts.server_pid);
+                if (!rss_hold_min || rss_after < rss_hold_min) rss_hold_min = rss_after;
+                rss_hold_max = std::max(rss_hold_max, rss_after);
+            } while (std::chrono::steady_clock::now() < hold_end);
             self_rss = rss_kib(getpid());
             co_await l.close_all(clients);
         },
-        opts.duration_s * 2 + 30);
+        opts.duration_s * 2 + opts.settle_s + 30);
 
     double per_conn = n ? (double(rss_after) - double(rss_before)) / double(n) : 0;
     report r("idle", opts.label);
@@ -44,6 +53,9 @@ void run_idle(const run_options& opts) {
         .add("rss_before_kib", (long long)rss_before)
         .add("rss_after_kib", (long long)rss_after)
         .add("kib_per_conn", per_conn, 2)
+        .add("hold_s", opts.settle_s, 1)
+        .add("hold_rss_min_kib", (long long)rss_hold_min)
+        .add("hold_rss_max_kib", (long long)rss_hold_max)
         .add("ramp_s", ramp_s)
         .add("ramp_logins_per_s", ramp_s > 0 ? double(n - failed) / ramp_s : 0, 1)
         .add("server_cpu_s", ramp_cpu.server_s)

@@ -26,7 +26,7 @@ constexpr const char* usage = R"(usage: parley-load idle|login|chat|presence|reg
   --logins L             login: logins to perform (default 2000)
   --pairs P --window W --messages M --body-bytes B --rate R     chat
   --duration S           bound for each phase in seconds (default 120)
-  --settle S             idle: seconds before reading RSS (default 2)
+  --settle S             idle: seconds to hold the clients, sampling RSS (default 2)
 )";
 
 [[noreturn]] void die(const std::string& msg) {

@@ -30,7 +30,7 @@ struct run_options {
     std::size_t body_bytes = 64;     // chat: body size
     double rate = 0;          // chat: messages/s over all pairs; 0 = as fast as the window allows
     double duration_s = 120;  // hard bound for each phase
-    double settle_s = 2;      // idle: wait before reading the RSS
+    double settle_s = 2;      // idle: hold the clients this long, sampling the RSS
 };
 
 // Everything a scenario needs to drive clients on one io_context.
