@@ -1,0 +1,100 @@
+// One client connection speaking real c2s XMPP: TCP from a chosen 127.0.0.x
+// source address, STARTTLS (or direct TLS), SASL SCRAM-SHA-1 or PLAIN, resource
+// binding, initial presence. Login is complete when a ping sent after the
+// presence has been answered, so the server has processed everything before the
+// scenario counts it.
+//
+// After login the client stops parsing XML: scenarios see raw bytes, which keeps
+// the generator much cheaper than the server it loads.
+#pragma once
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/load/scram_client.hpp"
+#include "xml/stream_parser.hpp"
+
+namespace bench {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+enum class tls_mode { starttls, direct, none };
+
+struct client_options {
+    tcp::endpoint server;
+    std::string domain = "localhost";
+    std::vector<asio::ip::address> sources;  // spread over these, round robin
+    tls_mode tls = tls_mode::starttls;
+    bool plain = false;  // SASL PLAIN instead of SCRAM-SHA-1
+    std::string password = "bench";
+    std::chrono::milliseconds login_timeout{30000};
+};
+
+class xmpp_client : public std::enable_shared_from_this<xmpp_client> {
+  public:
+    xmpp_client(asio::io_context& io, asio::ssl::context& tls, const client_options& opts,
+                scram_keys_cache& keys);
+
+    // Logs in fully; returns an empty string on success, else what went wrong.
+    asio::awaitable<std::string> login(std::string user, std::string resource,
+                                       std::size_t source_index);
+    const std::string& jid() const { return jid_; }
+    // XEP-0077 in-band registration of `user` (for servers whose admin tools are
+    // too slow to create thousands of accounts); then closes the stream.
+    asio::awaitable<std::string> register_account(std::string user, std::size_t source_index);
+
+    // After login: hands every received chunk to on_bytes until the stream ends.
+    asio::awaitable<void> read_loop();
+    std::function<void(std::string_view)> on_bytes;
+
+    // Queued; whatever is queued while a write is in flight leaves in one write.
+    void send(std::string_view bytes);
+    // Sends </stream:stream> and closes the socket if the server has not ended
+    // the stream within `grace` (read_loop then returns).
+    void close(std::chrono::milliseconds grace);
+    void abort();
+
+  private:
+    asio::awaitable<xml::element_ptr> connect(std::size_t source_index);
+    asio::awaitable<std::size_t> read_some();
+    asio::awaitable<xml::element_ptr> next_element();
+    asio::awaitable<xml::element_ptr> open_stream();
+    asio::awaitable<void> authenticate(const xml::element& features, const std::string& user);
+    void new_parser();
+    void start_write();
+    void arm(std::chrono::milliseconds after);
+
+    asio::io_context& io_;
+    asio::ssl::context& tls_ctx_;
+    const client_options& opts_;
+    scram_keys_cache& keys_;
+    tcp::socket sock_;
+    std::optional<asio::ssl::stream<tcp::socket&>> tls_;
+    asio::steady_timer deadline_;
+    std::unique_ptr<xml::stream_parser> parser_;
+    std::deque<xml::element_ptr> elements_;
+    std::string parse_error_;
+    bool stream_open_ = false;
+    std::string out_, in_flight_;
+    bool writing_ = false;
+    std::array<char, 4096> buf_;
+    std::string jid_;
+};
+
+}  // namespace bench

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Prints the comparison table (Markdown) from a compare.sh results file: one
+row per measured figure, one column per server, then Parley/peer ratios."""
+import json
+import sys
+
+ROWS = [  # (label, selector, field, better)
+    ("idle RSS/conn KiB, N={n}", "idle", "kib_per_conn", "lower"),
+    ("login server CPU ms/login", "login", "server_cpu_ms_per_login", "lower"),
+    ("login logins/s", "login", "logins_per_s", "higher"),
+    ("login generator CPU ms/login", "login", "gen_cpu_ms_per_login", "lower"),
+    ("chat server CPU s/100k msgs", "chat", "server_cpu_s_per_100k", "lower"),
+    ("chat msgs/s (window-bound peak)", "chat", "msgs_per_s", "higher"),
+    ("chat p50 ms at peak", "chat", "lat_p50_ms", "lower"),
+    ("chat p99 ms at peak", "chat", "lat_p99_ms", "lower"),
+    ("chat max ms at peak", "chat", "lat_max_ms", "lower"),
+    ("chat generator CPU s/100k", "chat", "gen_cpu_s_per_100k", "lower"),
+    ("paced chat p50 ms at {rate}/s", "paced", "lat_p50_ms", "lower"),
+    ("paced chat p99 ms at {rate}/s", "paced", "lat_p99_ms", "lower"),
+    ("paced chat max ms at {rate}/s", "paced", "lat_max_ms", "lower"),
+    ("paced chat server CPU s/100k", "paced", "server_cpu_s_per_100k", "lower"),
+]
+
+
+def main(path):
+    meta, lines = {}, []
+    for raw in open(path):
+        rec = json.loads(raw)
+        if rec.get("meta"):
+            meta = rec
+        else:
+            lines.append(rec)
+    servers = []
+    for r in lines:
+        if r["server"] not in servers:
+            servers.append(r["server"])
+    peers = [s for s in servers if s != "parley"]
+
+    def groups():
+        idle_sizes = sorted({r["connections"] for r in lines if r["scenario"] == "idle"})
+        for label, sel, field, better in ROWS:
+            if sel == "idle":
+                for n in idle_sizes:
+                    yield label.format(n=n), lambda r, n=n: r["scenario"] == "idle" and r[
+                        "connections"] == n, field, better
+            elif sel == "chat":
+                yield label, lambda r: r["scenario"] == "chat" and not r["rate_target"], field, better
+            elif sel == "paced":
+                rate = next((r["rate_target"] for r in lines if r["scenario"] == "chat" and r["rate_target"]), 0)
+                yield label.format(rate=int(rate)), lambda r: r["scenario"] == "chat" and r[
+                    "rate_target"], field, better
+            else:
+                yield label, lambda r, sel=sel: r["scenario"] == sel, field, better
+
+    print(f"Run {meta.get('date', '?')}, commit {meta.get('commit', '?')}, "
+          f"{meta.get('cores', '?')} cores, {int(meta.get('mem_kib', 0)) // 1024} MiB, "
+          f"{meta.get('cpu', '')}; Prosody {meta.get('prosody', '?')}, ejabberd {meta.get('ejabberd', '?')}")
+    print()
+    head = ["figure"] + servers + [f"parley/{p}" for p in peers] + ["better"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for label, match, field, better in groups():
+        vals = {}
+        for r in lines:
+            if match(r) and field in r:
+                vals[r["server"]] = float(r[field])
+        if not vals:
+            continue
+        row = [label] + [f"{vals[s]:.3g}" if s in vals else "–" for s in servers]
+        for p in peers:
+            if "parley" in vals and vals.get(p):
+                row.append(f"{vals['parley'] / vals[p]:.2f}")
+            else:
+                row.append("–")
+        print("| " + " | ".join(row + [better]) + " |")
+    problems = [r for r in lines if r.get("failed") or r.get("failed_logins") or r.get("errors")
+                or r.get("error")]
+    if problems:
+        print()
+        for r in problems:
+            print(f"- {r['server']} {r['scenario']}: failed={r.get('failed', r.get('failed_logins', 0))} "
+                  f"errors={r.get('errors', 0)} {r.get('error', '')}")
+    busy = [f"{r['server']} {r['scenario']} {r['machine_busy']:.2f}" for r in lines if "machine_busy" in r]
+    print()
+    print("machine busy (all cores, during the measured phase): " + "; ".join(busy))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,76 @@
+"""Smoke test of the benchmark harness (not a benchmark): every scenario of
+parley-load runs against a real parleyd with a tiny N and reports numbers."""
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from parley_harness import Server  # noqa: E402
+
+LOAD = os.environ.get("PARLEY_LOAD", "../build/parley-load")
+USERS = 4
+
+
+class HarnessSmokeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        for i in range(USERS):
+            cls.server.register(f"u{i}", "bench")
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        if code not in (0, None):
+            raise AssertionError(f"parleyd exited with {code}")
+
+    def load(self, scenario, *args):
+        cmd = [LOAD, scenario, "--server", f"127.0.0.1:{self.server.starttls_port}",
+               "--users", str(USERS), "--password", "bench", "--sources", "2",
+               "--server-pid", str(self.server.proc.pid), "--label", "parley",
+               "--duration", "20", *args]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+        self.assertEqual(len(lines), 1, r.stdout)
+        self.assertTrue(any(l.startswith("#") for l in r.stdout.splitlines()), r.stdout)
+        rec = json.loads(lines[0])
+        self.assertEqual(rec["scenario"], scenario)
+        self.assertNotIn("error", rec, rec)
+        return rec
+
+    def test_idle(self):
+        rec = self.load("idle", "--connections", "6", "--concurrency", "3", "--settle", "0.2")
+        self.assertEqual(rec["failed"], 0)
+        self.assertGreater(rec["rss_before_kib"], 0)
+        self.assertGreater(rec["rss_after_kib"], 0)
+        self.assertGreater(rec["ramp_logins_per_s"], 0)
+
+    def test_login_scram_and_plain(self):
+        for extra in ([], ["--plain"]):
+            rec = self.load("login", "--logins", "8", "--concurrency", "2", *extra)
+            self.assertEqual((rec["logins"], rec["failed"]), (8, 0))
+            self.assertGreater(rec["logins_per_s"], 0)
+            self.assertGreaterEqual(rec["server_cpu_ms_per_login"], 0)
+
+    def test_chat_window_and_paced(self):
+        rec = self.load("chat", "--pairs", "2", "--messages", "200", "--window", "4")
+        self.assertEqual((rec["delivered"], rec["errors"]), (200, 0))
+        self.assertGreater(rec["msgs_per_s"], 0)
+        self.assertGreater(rec["lat_max_ms"], 0)
+        self.assertLessEqual(rec["lat_p50_ms"], rec["lat_p99_ms"])
+        rec = self.load("chat", "--pairs", "2", "--messages", "100", "--rate", "2000")
+        self.assertEqual(rec["delivered"], 100)
+        self.assertGreater(rec["lat_p50_ms"], 0)
+
+    def test_presence_is_reported_skipped(self):
+        self.assertIn("skipped", self.load("presence"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
