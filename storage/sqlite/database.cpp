@@ -1,5 +1,8 @@
 #include "storage/sqlite/database.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "storage/sqlite/migrations.hpp"
 
 namespace storage {
@@ -72,9 +75,19 @@ result<std::unique_ptr<database>> database::open(const std::string& path) {
     sqlite3_busy_timeout(raw, 5000);
     // FULL: a message the server accepted survives kill -9 and power loss once
     // its transaction committed (DESIGN: Reliability).
-    std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;";
-    if (path != ":memory:") pragmas += "PRAGMA journal_mode=WAL;";
-    if (auto r = db->exec(pragmas); !r) return r.error();
+    if (auto r = db->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"); !r) return r.error();
+    if (path != ":memory:") {
+        // Turning a new file to WAL needs an exclusive lock, and SQLite does not
+        // wait on the busy timeout for it: two processes opening a new database
+        // at once (parleyctl beside a starting parleyd) retry here for a while.
+        result<void> wal;
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            wal = db->exec("PRAGMA journal_mode=WAL;");
+            if (wal || sqlite3_errcode(db->handle()) != SQLITE_BUSY) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (!wal) return wal.error();
+    }
 
     int current = db->schema_version();
     int latest = latest_schema_version();
@@ -85,6 +98,11 @@ result<std::unique_ptr<database>> database::open(const std::string& path) {
     for (const auto& m : migrations()) {
         if (m.version <= current) continue;
         transaction tx(*db);
+        if (!tx.active()) return error{errc::busy, "database is busy: cannot migrate the schema"};
+        // Another process (parleyctl beside parleyd, say) may have migrated while
+        // this one waited for the write lock: read the version again under it.
+        current = db->schema_version();
+        if (m.version <= current) continue;
         if (auto r = db->exec(m.sql); !r) return r.error();
         if (auto r = db->exec("PRAGMA user_version=" + std::to_string(m.version)); !r)
             return r.error();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -153,6 +154,27 @@ TEST_F(temp_db, two_connections_write_concurrently) {
     EXPECT_EQ(f2, 0);
     auto db = open();
     EXPECT_EQ(accounts(*db).list("example.com").value().size(), 400u);
+}
+
+// Two processes opening a new database at once (parleyctl register twice, or
+// beside a starting parleyd) must not both run the migrations.
+TEST_F(temp_db, concurrent_first_opens_migrate_once) {
+    for (int round = 0; round < 5; ++round) {
+        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+        std::vector<std::thread> openers;
+        std::atomic<int> failures{0};
+        for (int i = 0; i < 4; ++i)
+            openers.emplace_back([&] {
+                auto db = database::open(path_);
+                if (!db) {
+                    ++failures;
+                    ADD_FAILURE() << db.error().message;
+                }
+            });
+        for (auto& t : openers) t.join();
+        EXPECT_EQ(failures.load(), 0) << "round " << round;
+        EXPECT_EQ(open()->schema_version(), latest_schema_version());
+    }
 }
 
 TEST_F(temp_db, keyval_and_map_stores) {
