@@ -5,31 +5,34 @@
 namespace xml {
 namespace {
 
+const char* entity(char c, bool in_attr) {
+    switch (c) {
+        case '&':
+            return "&amp;";
+        case '<':
+            return "&lt;";
+        case '>':
+            return "&gt;";
+        case '\'':
+            return in_attr ? "&apos;" : nullptr;
+        case '"':
+            return in_attr ? "&quot;" : nullptr;
+        default:
+            return nullptr;
+    }
+}
+
 void append_escaped(std::string& out, std::string_view s, bool in_attr) {
     // Runs without markup characters (nearly all text) are copied whole.
-    std::string_view specials = in_attr ? std::string_view("&<>'\"") : std::string_view("&<>");
-    while (!s.empty()) {
-        auto pos = s.find_first_of(specials);
-        out.append(s.substr(0, pos));
-        if (pos == std::string_view::npos) return;
-        switch (s[pos]) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                out += "&quot;";
-        }
-        s.remove_prefix(pos + 1);
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char* e = entity(s[i], in_attr);
+        if (!e) continue;
+        out.append(s.data() + run, i - run);
+        out += e;
+        run = i + 1;
     }
+    out.append(s.data() + run, s.size() - run);
 }
 
 // `default_ns` is the default namespace in effect where `el` is written.
