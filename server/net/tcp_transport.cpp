@@ -225,8 +225,10 @@ asio::awaitable<std::string_view> tcp_transport::read() {
         ERR_clear_error();
         int r = SSL_read_ex(ssl_, buf.data(), buf.size(), &n);
         if (r == 1) co_return std::string_view(buf.data(), n);
-        // WANT_WRITE too: a TLS 1.3 KeyUpdate (RFC 8446 §4.6.3) is answered from
-        // inside SSL_read.
+        // WANT_WRITE too: OpenSSL may have to send from inside SSL_read (an
+        // alert, say). A requested KeyUpdate (RFC 8446 §4.6.3) is not one of
+        // those: OpenSSL answers it before our next application data, from
+        // SSL_write, once no earlier write is pending.
         co_await socket_.async_wait(wait_type_for(r, "read"), use_awaitable);
     }
 }
