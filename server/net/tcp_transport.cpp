@@ -1,34 +1,198 @@
-// Plain TCP, STARTTLS and direct TLS over Asio and OpenSSL.
+// Plain TCP, STARTTLS and direct TLS: OpenSSL driven on the non-blocking socket,
+// with Asio only telling us when the socket is readable or writable.
 #include "server/net/tcp_transport.hpp"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
+#include <cerrno>
+#include <stdexcept>
+
 namespace server {
 
 using asio::use_awaitable;
+using tcp = asio::ip::tcp;
 
-tcp_transport::tcp_transport(asio::ip::tcp::socket socket, asio::ssl::context* tls, mode m)
+namespace {
+
+// One TLS record's plaintext at most (RFC 8446 §5.1, RFC 5246 §6.2.1), so a
+// single SSL_read never leaves part of a record behind for lack of room.
+constexpr std::size_t read_buffer_size = 16 * 1024;
+
+// Input is read here, not into a buffer per connection: read() hands out a view
+// that its caller consumes before it can suspend again (transport::read()), and
+// every connection of a thread runs on that thread.
+std::array<char, read_buffer_size>& thread_read_buffer() {
+    thread_local std::array<char, read_buffer_size> buf;
+    return buf;
+}
+
+std::string openssl_error_text() {
+    unsigned long e = ERR_get_error();
+    if (e == 0) return "unknown error";
+    char text[256];
+    ERR_error_string_n(e, text, sizeof text);
+    return text;
+}
+
+}  // namespace
+
+// A minimal BIO over the Asio socket's descriptor. Not SSL_set_fd's socket BIO:
+// that one writes with write(2), which raises SIGPIPE when the peer has reset
+// the connection; and it would keep using the descriptor number after close()
+// while the SSL object lives on (the number may belong to a new connection by
+// then). This one sends with MSG_NOSIGNAL and asks the socket for its
+// descriptor on every call (-1 once closed).
+struct tcp_transport::socket_bio {
+    static tcp_transport& owner(BIO* b) { return *static_cast<tcp_transport*>(BIO_get_data(b)); }
+
+    static int read(BIO* b, char* data, std::size_t len, std::size_t* done) {
+        BIO_clear_retry_flags(b);
+        if (len == 0) return 0;
+        auto& t = owner(b);
+        ssize_t n;
+        do n = ::recv(t.socket_.native_handle(), data, len, 0);
+        while (n < 0 && errno == EINTR);
+        if (n > 0) {
+            *done = static_cast<std::size_t>(n);
+            return 1;
+        }
+        if (n == 0)
+            t.peer_eof_ = true;
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            BIO_set_retry_read(b);
+        else
+            t.socket_errno_ = errno;
+        return 0;
+    }
+
+    static int write(BIO* b, const char* data, std::size_t len, std::size_t* done) {
+        BIO_clear_retry_flags(b);
+        auto& t = owner(b);
+        ssize_t n;
+        do n = ::send(t.socket_.native_handle(), data, len, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n >= 0) {
+            *done = static_cast<std::size_t>(n);
+            return 1;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            BIO_set_retry_write(b);
+        else
+            t.socket_errno_ = errno;
+        return 0;
+    }
+
+    static long ctrl(BIO* b, int cmd, long, void*) {
+        switch (cmd) {
+            case BIO_CTRL_FLUSH:
+                return 1;  // nothing is buffered here
+            case BIO_CTRL_EOF:
+                // Lets OpenSSL tell a peer that vanished mid-record from an error.
+                return owner(b).peer_eof_ ? 1 : 0;
+            default:
+                return 0;
+        }
+    }
+
+    static BIO_METHOD* method() {
+        static BIO_METHOD* const m = [] {
+            BIO_METHOD* bm =
+                BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "parley tcp socket");
+            if (!bm) throw std::bad_alloc();
+            BIO_meth_set_read_ex(bm, read);
+            BIO_meth_set_write_ex(bm, write);
+            BIO_meth_set_ctrl(bm, ctrl);
+            return bm;
+        }();
+        return m;
+    }
+};
+
+tcp_transport::tcp_transport(tcp::socket socket, asio::ssl::context* tls, mode m)
     : socket_(std::move(socket)), tls_(tls), mode_(m) {
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     address_ = ec ? "?" : ep.address().to_string();
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket_.set_option(tcp::no_delay(true), ec);
+    // Reads and TLS calls return would_block instead of waiting; readiness comes
+    // from async_wait, so no buffer is lent to a pending operation.
+    socket_.non_blocking(true, ec);
 }
 
-asio::ip::tcp::socket& tcp_transport::socket() {
-    return tls_stream_ ? tls_stream_->next_layer() : socket_;
+tcp_transport::~tcp_transport() {
+    // Frees the BIO too; neither does any I/O.
+    if (ssl_) SSL_free(ssl_);
+}
+
+void tcp_transport::check_open() const {
+    // After close() the descriptor number may already belong to another
+    // connection: nothing may touch it again.
+    if (!socket_.is_open()) throw boost::system::system_error(asio::error::bad_descriptor);
+}
+
+tcp::socket::wait_type tcp_transport::wait_type_for(int ret, const char* what) {
+    int err = SSL_get_error(ssl_, ret);
+    if (err == SSL_ERROR_WANT_READ) return tcp::socket::wait_read;
+    if (err == SSL_ERROR_WANT_WRITE) return tcp::socket::wait_write;
+    if (err == SSL_ERROR_ZERO_RETURN) {
+        // The peer's close_notify: a clean end of the byte stream.
+        ERR_clear_error();
+        throw boost::system::system_error(asio::error::eof);
+    }
+    // RFC 8446 §6.2: after a fatal error the connection is gone; OpenSSL
+    // forbids SSL_shutdown() on it.
+    tls_failed_ = true;
+    if (err == SSL_ERROR_SYSCALL && socket_errno_ != 0) {
+        int e = socket_errno_;
+        ERR_clear_error();
+        throw boost::system::system_error(e, boost::system::system_category(),
+                                          std::string("TLS ") + what);
+    }
+    if (peer_eof_) {
+        // The peer closed the TCP connection without close_notify.
+        ERR_clear_error();
+        throw boost::system::system_error(asio::error::eof, std::string("TLS ") + what);
+    }
+    std::string text = openssl_error_text();
+    // The queue is per thread and shared by every connection on it: leave
+    // nothing behind for the next one.
+    ERR_clear_error();
+    throw std::runtime_error("TLS " + std::string(what) + ": " + text);
 }
 
 asio::awaitable<void> tcp_transport::handshake() {
-    tls_stream_ =
-        std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket_), *tls_);
-    co_await tls_stream_->async_handshake(asio::ssl::stream_base::server, use_awaitable);
+    ssl_ = SSL_new(tls_->native_handle());
+    if (!ssl_) throw std::runtime_error("TLS: cannot create a session: " + openssl_error_text());
+    BIO* bio = BIO_new(socket_bio::method());
+    if (!bio) throw std::runtime_error("TLS: cannot create a BIO: " + openssl_error_text());
+    BIO_set_data(bio, this);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl_, bio, bio);  // one reference, owned by ssl_
+    // A write may end after any whole record, and its retry may come from
+    // another address (output_units can move between tries); the data is the same.
+    SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Read as many records as arrived in one recv(): fewer system calls when a
+    // client sends in bursts. With SSL_MODE_RELEASE_BUFFERS the buffer is still
+    // freed once it holds nothing.
+    SSL_set_read_ahead(ssl_, 1);
+    SSL_set_accept_state(ssl_);
+    for (;;) {
+        check_open();
+        ERR_clear_error();
+        int r = SSL_do_handshake(ssl_);
+        if (r == 1) break;
+        co_await socket_.async_wait(wait_type_for(r, "handshake"), use_awaitable);
+    }
     handshake_done_ = true;
 }
 
@@ -41,24 +205,62 @@ asio::awaitable<void> tcp_transport::start_tls() {
 }
 
 asio::awaitable<std::string_view> tcp_transport::read() {
-    auto buf = asio::buffer(buf_);
-    std::size_t n = tls_stream_ ? co_await tls_stream_->async_read_some(buf, use_awaitable)
-                                : co_await socket_.async_read_some(buf, use_awaitable);
-    co_return std::string_view(buf_, n);
+    for (;;) {
+        check_open();
+        auto& buf = thread_read_buffer();
+        if (!ssl_) {
+            boost::system::error_code ec;
+            std::size_t n = socket_.read_some(asio::buffer(buf), ec);
+            if (!ec) co_return std::string_view(buf.data(), n);
+            if (ec != asio::error::would_block && ec != asio::error::try_again)
+                throw boost::system::system_error(ec);
+            // Only after would_block: Asio's reactor is edge-triggered, so a wait
+            // is woken by input that arrives after it, not by input already there.
+            co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
+            continue;
+        }
+        // Tried before any wait: OpenSSL may hold decrypted or read-ahead records
+        // from an earlier call that the socket will never signal again.
+        std::size_t n = 0;
+        ERR_clear_error();
+        int r = SSL_read_ex(ssl_, buf.data(), buf.size(), &n);
+        if (r == 1) co_return std::string_view(buf.data(), n);
+        // WANT_WRITE too: OpenSSL may have to send from inside SSL_read (an
+        // alert, say). A requested KeyUpdate (RFC 8446 §4.6.3) is not one of
+        // those: OpenSSL answers it before our next application data, from
+        // SSL_write, once no earlier write is pending.
+        co_await socket_.async_wait(wait_type_for(r, "read"), use_awaitable);
+    }
 }
 
 asio::awaitable<void> tcp_transport::write(const output_units& out) {
-    // A byte stream: every unit queued in this turn leaves in one write.
-    auto buf = asio::buffer(out.bytes);
-    if (tls_stream_)
-        co_await asio::async_write(*tls_stream_, buf, use_awaitable);
-    else
-        co_await asio::async_write(socket_, buf, use_awaitable);
+    check_open();
+    if (!ssl_) {
+        // A byte stream: every unit queued in this turn leaves in one write.
+        co_await asio::async_write(socket_, asio::buffer(out.bytes), use_awaitable);
+        co_return;
+    }
+    // Nothing of the stream may go out in clear or inside a handshake that has
+    // not finished (a stream error queued by a timeout during it, say).
+    if (!handshake_done_) throw std::runtime_error("TLS: write before the handshake finished");
+    std::string_view rest = out.bytes;
+    while (!rest.empty()) {
+        check_open();
+        std::size_t n = 0;
+        ERR_clear_error();
+        int r = SSL_write_ex(ssl_, rest.data(), rest.size(), &n);
+        if (r == 1) {
+            rest.remove_prefix(n);
+            continue;
+        }
+        // A retry passes the same bytes again, as OpenSSL requires.
+        co_await socket_.async_wait(wait_type_for(r, "write"), use_awaitable);
+    }
 }
 
 std::vector<sasl::channel_binding> tcp_transport::channel_bindings() const {
     if (!is_secure()) return {};
-    return tls_channel_bindings(tls_stream_->native_handle());
+    return tls_channel_bindings(ssl_);
 }
 
 std::vector<sasl::channel_binding> tls_channel_bindings(SSL* ssl) {
@@ -103,9 +305,17 @@ std::vector<sasl::channel_binding> tls_channel_bindings(SSL* ssl) {
 }
 
 void tcp_transport::close() {
+    if (!socket_.is_open()) return;
+    if (ssl_ && handshake_done_ && !tls_failed_) {
+        // RFC 8446 §6.1: close_notify before closing. One non-blocking try: if the
+        // socket cannot take it now, the connection ends without it.
+        ERR_clear_error();
+        SSL_shutdown(ssl_);
+        ERR_clear_error();
+    }
     boost::system::error_code ec;
-    socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
 }
 
 }  // namespace server

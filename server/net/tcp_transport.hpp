@@ -1,10 +1,17 @@
 // TCP with optional STARTTLS (RFC 6120 §5), or TLS from the first byte (XEP-0368).
+//
+// OpenSSL runs directly on the non-blocking socket rather than through
+// asio::ssl::stream: that stream's engine keeps two 17 KiB buffers and a 2 x 17 KiB
+// BIO pair per connection for its whole life, which SSL_MODE_RELEASE_BUFFERS
+// cannot release. Here an idle connection holds the SSL object and nothing else:
+// OpenSSL frees its record buffers when they are empty, and input is read into a
+// buffer shared by every connection of the I/O thread (see transport::read()).
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
+#include <openssl/types.h>
 
-#include <memory>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "server/net/transport.hpp"
 
@@ -14,30 +21,42 @@ class tcp_transport final : public transport {
   public:
     enum class mode { plain, starttls, direct };
     tcp_transport(asio::ip::tcp::socket socket, asio::ssl::context* tls, mode m);
+    ~tcp_transport() override;
+    tcp_transport(const tcp_transport&) = delete;
+    tcp_transport& operator=(const tcp_transport&) = delete;
 
     framing_kind framing() const override { return framing_kind::stream; }
     asio::awaitable<void> open() override;
     asio::awaitable<std::string_view> read() override;
     asio::awaitable<void> write(const output_units& out) override;
-    bool can_start_tls() const override { return mode_ == mode::starttls && !tls_stream_; }
+    bool can_start_tls() const override { return mode_ == mode::starttls && !ssl_; }
     asio::awaitable<void> start_tls() override;
-    bool is_secure() const override { return tls_stream_ && handshake_done_; }
+    bool is_secure() const override { return ssl_ && handshake_done_; }
     std::vector<sasl::channel_binding> channel_bindings() const override;
     std::string remote_address() const override { return address_; }
     void close() override;
 
   private:
-    asio::ip::tcp::socket& socket();
+    // The BIO through which OpenSSL reads and writes the socket.
+    struct socket_bio;
+
     asio::awaitable<void> handshake();
+    // After an SSL_* call returned `ret`: the socket readiness to wait for before
+    // calling again, or an exception when the connection cannot go on.
+    asio::ip::tcp::socket::wait_type wait_type_for(int ret, const char* what);
+    void check_open() const;
 
     asio::ip::tcp::socket socket_;
-    std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_stream_;
     asio::ssl::context* tls_;
+    SSL* ssl_ = nullptr;
     mode mode_;
     bool handshake_done_ = false;
+    // A fatal TLS error happened: OpenSSL must not be asked to send close_notify.
+    bool tls_failed_ = false;
+    // What the socket BIO saw last: end of input, or the errno of a failed call.
+    bool peer_eof_ = false;
+    int socket_errno_ = 0;
     std::string address_;
-    // A small buffer: most stanzas are far smaller, and idle connections are many.
-    char buf_[4096];
 };
 
 // RFC 5929 / RFC 9266 channel bindings of a server-side TLS connection, for any

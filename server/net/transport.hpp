@@ -58,8 +58,13 @@ class transport {
     // Anything to do before the first byte of XML (direct TLS: the handshake).
     virtual asio::awaitable<void> open() = 0;
     // The next input: for a byte stream whatever arrived, for a message transport
-    // exactly one message, for BOSH one request body. The view is valid until the next read().
-    // Throws when the connection is gone.
+    // exactly one message, for BOSH one request body. Throws when the connection
+    // is gone.
+    // The view is valid only until the caller next suspends or calls read(): a
+    // transport may read into a buffer that every connection of its I/O thread
+    // shares (tcp_transport does, so that idle connections hold no read buffer).
+    // The one caller, c2s_session::run(), hands it to framing::feed(), which
+    // parses it synchronously, before it awaits anything.
     virtual asio::awaitable<std::string_view> read() = 0;
     virtual asio::awaitable<void> write(const output_units& out) = 0;
     // STARTTLS (RFC 6120 §5): the TLS handshake on the existing connection.

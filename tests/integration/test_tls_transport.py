@@ -1,0 +1,215 @@
+"""The TLS byte stream under the XML stream (RFC 6120 §5, XEP-0368): TLS records
+and stanzas do not line up, output is larger than a record or than what the
+socket takes at once, and peers go away at awkward moments."""
+
+import base64
+import socket
+import ssl
+import struct
+import time
+import unittest
+
+from parley_harness import (HEADER, ServerTestCase, raw_connect, raw_tls_connect, read_until,
+                            read_until_closed)
+
+PLAIN_ALICE = base64.b64encode(b"\0alice\0secret").decode()
+
+
+def login(s, resource):
+    """PLAIN, restart and bind on a TLS socket; returns the bound full JID."""
+    s.sendall(HEADER.format(to="localhost").encode())
+    read_until(s, "</stream:features>")
+    s.sendall(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+              f"{PLAIN_ALICE}</auth>".encode())
+    assert "<success" in read_until(s, "xmpp-sasl'/>")
+    s.sendall(HEADER.format(to="localhost").encode())
+    read_until(s, "</stream:features>")
+    s.sendall(f"<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+              f"<resource>{resource}</resource></bind></iq>".encode())
+    reply = read_until(s, "</iq>")
+    assert "type='result'" in reply, reply
+    return f"alice@localhost/{resource}"
+
+
+def read_exactly_until(s, marker, count, timeout=20):
+    """Reads until `marker` has been seen `count` times."""
+    s.settimeout(timeout)
+    chunks = []
+    needle = marker.encode()
+    seen = 0
+    tail = b""
+    while seen < count:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        # The marker may straddle two chunks.
+        window = tail + chunk
+        seen += window.count(needle)
+        tail = window[-(len(needle) - 1):]
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def body_text(size, seed):
+    # Varied text, so a lost, repeated or reordered record shows.
+    out = []
+    length = 0
+    n = 0
+    while length < size:
+        out.append(f"{seed}-{n};")
+        length += len(out[-1])
+        n += 1
+    return "".join(out)[:size]
+
+
+def reset(sock):
+    """Ends the connection with a TCP RST instead of a FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def client_hello():
+    """The first flight of a TLS client, as bytes."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["xmpp-client"])
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_side=False, server_hostname="localhost")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+class TlsRecords(ServerTestCase):
+    def assert_still_serving(self):
+        with raw_tls_connect(self.server.tls_port) as s:
+            login(s, "probe")
+            s.sendall(b"<iq type='get' id='alive'><ping xmlns='urn:xmpp:ping'/></iq>")
+            self.assertIn("type='result'", read_until(s, "id='alive'"))
+
+    def test_big_stanza_split_across_many_records(self):
+        with raw_tls_connect(self.server.tls_port) as s:
+            jid = login(s, "big")
+            body = body_text(200 * 1024, "big")
+            stanza = f"<message to='{jid}' type='chat' id='m1'><body>{body}</body></message>"
+            data = stanza.encode()
+            # Each sendall is one TLS record of at most 700 bytes.
+            for i in range(0, len(data), 700):
+                s.sendall(data[i:i + 700])
+            # The echo is larger than a TLS record too: many records on the way back.
+            got = read_until(s, "</message>", timeout=20)
+            self.assertIn(f"<body>{body}</body>", got)
+
+    def test_several_stanzas_in_one_record_and_one_across_two(self):
+        with raw_tls_connect(self.server.tls_port) as s:
+            login(s, "many")
+            pings = "".join(f"<iq type='get' id='p{i}'><ping xmlns='urn:xmpp:ping'/></iq>"
+                            for i in range(1, 6))
+            s.sendall(pings.encode())
+            # Answered in order (RFC 6120 §10.1), so the last id means all came.
+            got = read_until(s, "id='p5'")
+            s.sendall(b"<iq type='get' id='p6'><pi")
+            time.sleep(0.2)
+            s.sendall(b"ng xmlns='urn:xmpp:ping'/></iq>")
+            got += read_until(s, "id='p6'")
+            for i in range(1, 7):
+                self.assertIn(f"id='p{i}'", got)
+
+    def test_reset_while_the_server_writes(self):
+        s = raw_tls_connect(self.server.tls_port)
+        jid = login(s, "gone")
+        body = body_text(200 * 1024, "gone")
+        for i in range(4):
+            s.sendall(f"<message to='{jid}' type='chat'><body>{body}</body></message>".encode())
+        reset(s)
+        self.server.wait_for_log("alice@localhost/gone disconnected")
+        self.assert_still_serving()
+
+    def test_reset_in_the_middle_of_the_client_hello(self):
+        hello = client_hello()
+        s = raw_connect(self.server.tls_port)
+        s.sendall(hello[:len(hello) // 2])
+        time.sleep(0.2)
+        reset(s)
+        self.assert_still_serving()
+
+    def test_reset_after_the_server_hello(self):
+        s = raw_connect(self.server.tls_port)
+        s.sendall(client_hello())
+        s.settimeout(10)
+        self.assertTrue(s.recv(1))  # the server's first flight is on its way
+        reset(s)
+        self.assert_still_serving()
+
+    def test_not_tls_on_the_direct_tls_port_is_closed(self):
+        s = raw_connect(self.server.tls_port)
+        try:
+            s.sendall(HEADER.format(to="localhost").encode())
+            read_until_closed(s)
+        finally:
+            s.close()
+        self.assert_still_serving()
+
+    def test_not_tls_after_proceed_is_closed(self):
+        s = raw_connect(self.server.starttls_port)
+        try:
+            s.sendall(HEADER.format(to="localhost").encode())
+            read_until(s, "</stream:features>")
+            s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+            self.assertIn("<proceed", read_until(s, "xmpp-tls'/>"))
+            s.sendall(b"<iq type='get' id='clear'/>" * 10)
+            self.assertNotIn("id='clear'", read_until_closed(s))
+        finally:
+            s.close()
+        self.assert_still_serving()
+
+    def test_starttls_then_stream_close_ends_cleanly(self):
+        s = raw_connect(self.server.starttls_port)
+        s.sendall(HEADER.format(to="localhost").encode())
+        read_until(s, "</stream:features>")
+        s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        read_until(s, "xmpp-tls'/>")
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with ctx.wrap_socket(s, server_hostname="localhost") as t:
+            login(t, "closing")
+            t.sendall(b"</stream:stream>")
+            self.assertIn("</stream:stream>", read_until_closed(t))
+        self.assert_still_serving()
+
+
+class SlowReader(ServerTestCase):
+    # Room for all the output below: the kernel takes megabytes into a socket's
+    # send buffer before a write would block.
+    extra_config = "limits:\n  max_send_queue_bytes: 16777216\n"
+
+    def test_output_larger_than_the_socket_takes_at_once(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.socket()
+        # A small receive window, so the server's send buffer fills up.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.settimeout(10)
+        raw.connect(("127.0.0.1", self.server.tls_port))
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            jid = login(s, "slow")
+            bodies = [body_text(200 * 1024, f"slow{i}") for i in range(32)]
+            for i, body in enumerate(bodies):
+                s.sendall(f"<message to='{jid}' type='chat' id='s{i}'><body>{body}</body>"
+                          f"</message>".encode())
+            # Not reading for a while fills the socket buffers, so the server's
+            # writes stop part-way and must resume where they stopped.
+            time.sleep(1)
+            got = read_exactly_until(s, "</message>", len(bodies), timeout=30)
+            for body in bodies:
+                self.assertIn(f"<body>{body}</body>", got)
+            self.assertEqual(got.count("</message>"), len(bodies))
+
+
+if __name__ == "__main__":
+    unittest.main()
