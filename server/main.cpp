@@ -1,6 +1,7 @@
 // parleyd: load the configuration, start the server, run until stopped.
 #include <cstdlib>
 #include <cstring>
+#include <csignal>
 #include <iostream>
 #include <string>
 
@@ -19,6 +20,9 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A peer that resets while we write must cost an EPIPE, not the process:
+    // every socket write path (Asio, Beast, the TLS BIO) handles the error.
+    std::signal(SIGPIPE, SIG_IGN);
     std::string path;
     if (const char* env = std::getenv("PARLEY_CONFIG")) path = env;
     for (int i = 1; i < argc; ++i) {
