@@ -82,11 +82,13 @@ def main(path):
                 row.append("–")
         print("| " + " | ".join(row + [better]) + " |")
     problems = [r for r in lines if r.get("failed") or r.get("failed_logins") or r.get("errors")
-                or r.get("error") or r.get("lost") or r.get("initial_missing") or r.get("missing")]
+                or r.get("error") or r.get("lost") or r.get("initial_missing") or r.get("missing")
+                or r.get("first_round_missing")]
     if problems:
         print()
         for r in problems:
-            lost = "".join(f" {k}={r[k]}" for k in ("lost", "initial_missing", "missing") if r.get(k))
+            lost = "".join(f" {k}={r[k]}" for k in ("lost", "initial_missing", "missing", "first_round_missing")
+                           if r.get(k))
             print(f"- {r['server']} {r['scenario']}: failed={r.get('failed', r.get('failed_logins', 0))} "
                   f"errors={r.get('errors', 0)}{lost} {r.get('error', '')}")
     sizes = [r for r in lines if r["scenario"] == "presence"]
