@@ -6,8 +6,13 @@
 #   QUICK=1 bench/compare.sh         small sizes, a couple of minutes
 #   SERVERS="parley prosody" bench/compare.sh
 #
+#   SCENARIOS="presence" bench/compare.sh    only some of: idle login chat presence
+#
 # Sizes (environment): IDLE_SIZES="1000 10000" USERS=1000 LOGINS=3000
 # LOGIN_CONCURRENCY=20 PAIRS=50 WINDOW=8 MESSAGES=200000 BODY_BYTES=64
+# CONTACTS=20 CHANGES=10 (presence: the first USERS accounts in groups of
+# CONTACTS+1, everyone 'both' with the rest of the group, set up by
+# parley-load presence-setup through the protocol)
 # Prosody and ejabberd come from Debian (installed here when missing); each server
 # runs in the foreground under this script, on loopback ports of its own, with
 # its own temporary data directory, and is stopped at the end.
@@ -27,7 +32,10 @@ PAIRS=${PAIRS:-50}
 WINDOW=${WINDOW:-8}
 MESSAGES=${MESSAGES:-200000}
 BODY_BYTES=${BODY_BYTES:-64}
+CONTACTS=${CONTACTS:-20}
+CHANGES=${CHANGES:-10}
 SERVERS=${SERVERS:-"parley prosody ejabberd"}
+SCENARIOS=${SCENARIOS:-"idle login chat presence"}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 PASSWORD=bench
 
@@ -200,25 +208,40 @@ run() {  # name port scenario args... ; restarts the server so scenarios do not 
   stop_server
 }
 
+wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
 chat_rate=""
 for name in $SERVERS; do
   dir="$work/$name"
   port=$(free_port)
   echo "== $name (port $port)" >&2
   prepare_server "$name" "$dir" "$port"
-  for n in $IDLE_SIZES; do
-    run "$name" "$dir" "$port" idle --connections "$n" --concurrency "$IDLE_CONCURRENCY" --duration 600
-  done
-  run "$name" "$dir" "$port" login --logins "$LOGINS" --concurrency "$LOGIN_CONCURRENCY" --duration 300
-  run "$name" "$dir" "$port" chat --pairs "$PAIRS" --window "$WINDOW" --messages "$MESSAGES" \
-    --body-bytes "$BODY_BYTES" --duration 300
-  # Latency at half of Parley's peak rate (Parley runs first), the same rate for all.
-  if [[ -z "$chat_rate" ]]; then
-    chat_rate=$(tail -1 "$results" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["msgs_per_s"]/2))')
+  if wants idle; then
+    for n in $IDLE_SIZES; do
+      run "$name" "$dir" "$port" idle --connections "$n" --concurrency "$IDLE_CONCURRENCY" --duration 600
+    done
   fi
-  run "$name" "$dir" "$port" chat --pairs "$PAIRS" --window "$WINDOW" \
-    --messages "$((MESSAGES / 2))" --body-bytes "$BODY_BYTES" --rate "$chat_rate" --duration 300
-  run "$name" "$dir" "$port" presence
+  if wants login; then
+    run "$name" "$dir" "$port" login --logins "$LOGINS" --concurrency "$LOGIN_CONCURRENCY" --duration 300
+  fi
+  if wants chat; then
+    run "$name" "$dir" "$port" chat --pairs "$PAIRS" --window "$WINDOW" --messages "$MESSAGES" \
+      --body-bytes "$BODY_BYTES" --duration 300
+    # Latency at half of Parley's peak rate (Parley runs first), the same rate for all.
+    if [[ -z "$chat_rate" ]]; then
+      chat_rate=$(tail -1 "$results" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["msgs_per_s"]/2))')
+    fi
+    run "$name" "$dir" "$port" chat --pairs "$PAIRS" --window "$WINDOW" \
+      --messages "$((MESSAGES / 2))" --body-bytes "$BODY_BYTES" --rate "$chat_rate" --duration 300
+  fi
+  if wants presence; then
+    # Rosters through the protocol (subscribe/subscribed), then the measurement
+    # on a freshly restarted server.
+    run "$name" "$dir" "$port" presence-setup --contacts "$CONTACTS" \
+      --concurrency "$IDLE_CONCURRENCY" --duration 300
+    run "$name" "$dir" "$port" presence --contacts "$CONTACTS" --changes "$CHANGES" \
+      --concurrency "$IDLE_CONCURRENCY" --duration 300
+  fi
 done
 
 mkdir -p bench/results

@@ -19,6 +19,14 @@ ROWS = [  # (label, selector, field, better)
     ("paced chat p99 ms at {rate}/s", "paced", "lat_p99_ms", "lower"),
     ("paced chat max ms at {rate}/s", "paced", "lat_max_ms", "lower"),
     ("paced chat server CPU s/100k", "paced", "server_cpu_s_per_100k", "lower"),
+    ("presence delivered/s (fan-out)", "presence", "presences_per_s", "higher"),
+    ("presence server CPU s/100k delivered", "presence", "server_cpu_s_per_100k", "lower"),
+    ("presence p50 ms", "presence", "lat_p50_ms", "lower"),
+    ("presence p99 ms", "presence", "lat_p99_ms", "lower"),
+    ("presence max ms", "presence", "lat_max_ms", "lower"),
+    ("presence generator CPU s/100k", "presence", "gen_cpu_s_per_100k", "lower"),
+    ("initial presence server CPU ms/user", "presence", "initial_server_cpu_ms_per_user", "lower"),
+    ("initial presence s until all seen", "presence", "initial_s", "lower"),
 ]
 
 
@@ -74,12 +82,21 @@ def main(path):
                 row.append("–")
         print("| " + " | ".join(row + [better]) + " |")
     problems = [r for r in lines if r.get("failed") or r.get("failed_logins") or r.get("errors")
-                or r.get("error")]
+                or r.get("error") or r.get("lost") or r.get("initial_missing") or r.get("missing")
+                or r.get("first_round_missing")]
     if problems:
         print()
         for r in problems:
+            lost = "".join(f" {k}={r[k]}" for k in ("lost", "initial_missing", "missing", "first_round_missing")
+                           if r.get(k))
             print(f"- {r['server']} {r['scenario']}: failed={r.get('failed', r.get('failed_logins', 0))} "
-                  f"errors={r.get('errors', 0)} {r.get('error', '')}")
+                  f"errors={r.get('errors', 0)}{lost} {r.get('error', '')}")
+    sizes = [r for r in lines if r["scenario"] == "presence"]
+    if sizes:
+        r = sizes[0]
+        print()
+        print(f"presence: {r['users']} users, {r['contacts']} contacts each ('both'), "
+              f"{r['changes']} changes per user, the next once the last reached every contact")
     busy = [f"{r['server']} {r['scenario']} {r['machine_busy']:.2f}" for r in lines if "machine_busy" in r]
     print()
     print("machine busy (all cores, during the measured phase): " + "; ".join(busy))

@@ -68,8 +68,19 @@ class HarnessSmokeTest(unittest.TestCase):
         self.assertEqual(rec["delivered"], 100)
         self.assertGreater(rec["lat_p50_ms"], 0)
 
-    def test_presence_is_reported_skipped(self):
-        self.assertIn("skipped", self.load("presence"))
+    def test_presence_setup_and_fan_out(self):
+        # One group of all four users, each with the other three as 'both'.
+        setup = self.load("presence-setup", "--contacts", "3")
+        self.assertEqual((setup["users"], setup["links"], setup["missing"]), (4, 12, 0))
+        again = self.load("presence-setup", "--contacts", "3")  # idempotent
+        self.assertEqual((again["missing"], again["requests_sent"]), (0, 0))
+        rec = self.load("presence", "--contacts", "3", "--changes", "5")
+        self.assertEqual((rec["initial_missing"], rec["failed_logins"]), (0, 0))
+        self.assertEqual((rec["expected"], rec["delivered"], rec["lost"]), (60, 60, 0))
+        self.assertGreater(rec["presences_per_s"], 0)
+        self.assertGreater(rec["lat_max_ms"], 0)
+        self.assertLessEqual(rec["lat_p50_ms"], rec["lat_p99_ms"])
+        self.assertGreaterEqual(rec["server_cpu_s_per_100k"], 0)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,14 @@ std::string load::user(std::size_t i) const {
     return opts_.user_prefix + std::to_string(i % opts_.users);
 }
 
-asio::awaitable<std::size_t> load::login_all(std::vector<std::shared_ptr<xmpp_client>>& clients,
-                                             std::size_t n, std::string resource_prefix) {
+asio::awaitable<std::size_t> load::login_all(
+    std::vector<std::shared_ptr<xmpp_client>>& clients, std::size_t n, std::string resource_prefix,
+    std::function<void(std::size_t, xmpp_client&)> prepare) {
     clients.clear();
-    for (std::size_t i = 0; i < n; ++i) clients.push_back(make_client());
+    for (std::size_t i = 0; i < n; ++i) {
+        clients.push_back(make_client());
+        if (prepare) prepare(i, *clients.back());
+    }
     std::size_t next = 0, finished = 0, failed = 0;
     auto worker = [&]() -> asio::awaitable<void> {
         while (next < n) {

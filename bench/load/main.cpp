@@ -1,5 +1,6 @@
 // parley-load: an XMPP client load generator for comparing servers.
-//   parley-load SCENARIO [options]     SCENARIO: idle | login | chat | presence
+//   parley-load SCENARIO [options]
+//   SCENARIO: idle | login | chat | presence-setup | presence | register
 // Prints a human-readable row ('#') and one JSON line per scenario.
 #include <cstdlib>
 #include <iostream>
@@ -10,7 +11,8 @@
 
 namespace {
 
-constexpr const char* usage = R"(usage: parley-load idle|login|chat|presence|register [options]
+constexpr const char* usage =
+    R"(usage: parley-load idle|login|chat|presence-setup|presence|register [options]
   --server ADDR:PORT     c2s listener (default 127.0.0.1:5222)
   --domain D             XMPP domain (default localhost)
   --tls starttls|direct|none   (default starttls)
@@ -25,6 +27,8 @@ constexpr const char* usage = R"(usage: parley-load idle|login|chat|presence|reg
   --concurrency C        logins in flight (default 50)
   --logins L             login: logins to perform (default 2000)
   --pairs P --window W --messages M --body-bytes B --rate R     chat
+  --contacts C           presence(-setup): roster size; users form groups of C+1 (default 20)
+  --changes K            presence: changes per user (default 10)
   --duration S           bound for each phase in seconds (default 120)
   --settle S             idle: seconds to hold the clients, sampling RSS (default 2)
 )";
@@ -99,6 +103,10 @@ int main(int argc, char** argv) {
                 o.duration_s = std::stod(v);
             else if (k == "settle")
                 o.settle_s = std::stod(v);
+            else if (k == "contacts")
+                o.contacts = std::max<std::size_t>(n(), 1);
+            else if (k == "changes")
+                o.changes = n();
             else
                 die("unknown option --" + k);
         }
@@ -121,6 +129,8 @@ int main(int argc, char** argv) {
         bench::run_chat(o);
     else if (scenario == "presence")
         bench::run_presence(o);
+    else if (scenario == "presence-setup")
+        bench::run_presence_setup(o);
     else if (scenario == "register")
         bench::run_register(o);
     else

@@ -28,9 +28,11 @@ struct run_options {
     std::size_t window = 8;          // chat: messages in flight per pair
     std::size_t messages = 100000;   // chat: total to send
     std::size_t body_bytes = 64;     // chat: body size
-    double rate = 0;          // chat: messages/s over all pairs; 0 = as fast as the window allows
-    double duration_s = 120;  // hard bound for each phase
-    double settle_s = 2;      // idle: hold the clients this long, sampling the RSS
+    double rate = 0;            // chat: messages/s over all pairs; 0 = as fast as the window allows
+    double duration_s = 120;    // hard bound for each phase
+    double settle_s = 2;        // idle: hold the clients this long, sampling the RSS
+    std::size_t contacts = 20;  // presence: roster size; users form groups of contacts + 1
+    std::size_t changes = 10;   // presence: changes per user
 };
 
 // Everything a scenario needs to drive clients on one io_context.
@@ -43,10 +45,12 @@ class load {
     std::shared_ptr<xmpp_client> make_client();
     std::string user(std::size_t i) const;
 
-    // Logs in clients [0, n) of `clients` (created here) with `concurrency` in
-    // flight; each starts its read loop once logged in. Returns failures.
-    asio::awaitable<std::size_t> login_all(std::vector<std::shared_ptr<xmpp_client>>& clients,
-                                           std::size_t n, std::string resource_prefix);
+    // Logs in clients [0, n) of `clients` (created here, then handed to
+    // `prepare` if given) with `concurrency` in flight; each starts its read loop
+    // once logged in. Returns failures.
+    asio::awaitable<std::size_t> login_all(
+        std::vector<std::shared_ptr<xmpp_client>>& clients, std::size_t n,
+        std::string resource_prefix, std::function<void(std::size_t, xmpp_client&)> prepare = {});
     // Closes all clients and waits (bounded) until their read loops ended.
     asio::awaitable<void> close_all(std::vector<std::shared_ptr<xmpp_client>>& clients);
 
@@ -71,6 +75,7 @@ void run_idle(const run_options& opts);
 void run_login(const run_options& opts);
 void run_chat(const run_options& opts);
 void run_presence(const run_options& opts);
+void run_presence_setup(const run_options& opts);
 void run_register(const run_options& opts);
 
 }  // namespace bench

@@ -160,7 +160,8 @@ asio::awaitable<std::string> xmpp_client::login(std::string user, std::string re
                  "'/></iq>");
             co_await next_element();
         }
-        send("<presence/><iq type='get' id='ping'><ping xmlns='urn:xmpp:ping'/></iq>");
+        if (opts_.initial_presence) send("<presence/>");
+        send("<iq type='get' id='ping'><ping xmlns='urn:xmpp:ping'/></iq>");
         for (;;) {
             auto el = co_await next_element();
             if (el->local_name() == "iq" && el->attr_or("id", "") == "ping") break;
@@ -212,9 +213,26 @@ asio::awaitable<void> xmpp_client::authenticate(const xml::element& features,
 
 asio::awaitable<void> xmpp_client::read_loop() {
     try {
+        if (on_element) {
+            // The stream header went by during login: a stand-in opens the parser.
+            new_parser();
+            parser_->feed(
+                "<stream:stream xmlns='jabber:client' "
+                "xmlns:stream='http://etherx.jabber.org/streams'>");
+        }
         for (;;) {
             auto n = co_await read_some();
-            if (on_bytes) on_bytes(std::string_view(buf_.data(), n));
+            if (!on_element) {
+                if (on_bytes) on_bytes(std::string_view(buf_.data(), n));
+                continue;
+            }
+            parser_->feed(std::string_view(buf_.data(), n));
+            while (!elements_.empty()) {
+                auto el = std::move(elements_.front());
+                elements_.pop_front();
+                on_element(*el);
+            }
+            if (!parse_error_.empty()) break;
         }
     } catch (const std::exception&) {
         // EOF, reset or our own close(): the stream is over either way.

@@ -43,6 +43,9 @@ struct client_options {
     tls_mode tls = tls_mode::starttls;
     bool plain = false;  // SASL PLAIN instead of SCRAM-SHA-1
     std::string password = "bench";
+    // Login sends initial presence before its closing ping; without it the
+    // scenario sends its own (the presence scenario stamps it).
+    bool initial_presence = true;
     std::chrono::milliseconds login_timeout{30000};
 };
 
@@ -59,9 +62,12 @@ class xmpp_client : public std::enable_shared_from_this<xmpp_client> {
     // too slow to create thousands of accounts); then closes the stream.
     asio::awaitable<std::string> register_account(std::string user, std::size_t source_index);
 
-    // After login: hands every received chunk to on_bytes until the stream ends.
+    // After login: hands every received chunk to on_bytes until the stream ends;
+    // when on_element is set (before read_loop starts), parses them instead and
+    // hands over every top-level element (setup phases, not measurements).
     asio::awaitable<void> read_loop();
     std::function<void(std::string_view)> on_bytes;
+    std::function<void(const xml::element&)> on_element;
 
     // Queued; whatever is queued while a write is in flight leaves in one write.
     void send(std::string_view bytes);
