@@ -35,7 +35,7 @@ class presence_module final : public server::module {
                                const xml::element_ptr& stanza);
     void inbound_subscription(roster_txn& txn, const xml::jid& contact, sub_type type,
                               const xml::element_ptr& stanza);
-    void store(roster_txn& txn, const roster_item& item);
+    bool store(roster_txn& txn, const roster_item& item);
     void send(std::string_view type, const xml::jid& from, const xml::jid& to,
               const xml::element_ptr& original = nullptr);
 

@@ -29,11 +29,10 @@ bool forgettable(const roster_item& item) {
 
 }  // namespace
 
-void presence_module::store(roster_txn& txn, const roster_item& item) {
-    if (forgettable(item))
-        txn.erase(item.jid);
-    else
-        txn.save(item);
+bool presence_module::store(roster_txn& txn, const roster_item& item) {
+    // When the change cannot be committed nothing is sent either: the other side
+    // must never believe in a state this side does not have (roster_txn logs why).
+    return forgettable(item) ? txn.erase(item.jid) : txn.save(item);
 }
 
 void presence_module::send(std::string_view type, const xml::jid& from, const xml::jid& to,
@@ -63,11 +62,11 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             }
             if (next || !item.in_roster) {
                 item.in_roster = true;
-                store(txn, item);
+                if (!store(txn, item)) return;
             }
             return send("subscribe", user, contact, stanza);
         case sub_type::unsubscribe:
-            if (next) store(txn, item);
+            if (next && !store(txn, item)) return;
             return send("unsubscribe", user, contact, stanza);
         case sub_type::subscribed:
             if (next) {
@@ -75,7 +74,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
                 // there yet) and gets the user's current presence.
                 item.in_roster = true;
                 item.request_status.clear();
-                store(txn, item);
+                if (!store(txn, item)) return;
                 send("subscribed", user, contact, stanza);
                 return announce_presence(*ctx_, user, contact);
             }
@@ -91,8 +90,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             item.approved = false;
             if (!next && !cancelled_approval) return;
             item.request_status.clear();
-            store(txn, item);
-            if (!next) return;
+            if (!store(txn, item) || !next) return;
             send("unsubscribed", user, contact, stanza);
             // §3.2.2: a revoked subscriber sees the user go offline.
             if (before.contact_receives()) announce_unavailable(*ctx_, user, contact);
@@ -119,7 +117,7 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
             item.approved = false;
             item.state.sub =
                 before.sub == subscription::to ? subscription::both : subscription::from;
-            store(txn, item);
+            if (!store(txn, item)) return;
             send("subscribed", user, contact);
             return announce_presence(*ctx_, user, contact);
         }
@@ -130,7 +128,7 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
     item.state = *next;
     if (type == sub_type::subscribe) item.request_status = status_of(*stanza);
     if (!item.state.pending_in) item.request_status.clear();
-    store(txn, item);
+    if (!store(txn, item)) return;
     // A request to a user with no available resource waits in the roster and is
     // delivered at the next initial presence (presence.cpp).
     ctx_->deliver_now(user, delivered);

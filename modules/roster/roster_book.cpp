@@ -58,16 +58,21 @@ bool roster_txn::write(const roster_item* item, const xml::jid& contact, bool vi
     auto account = account_of(account_);
     auto key = contact.bare_str();
     long long version = roster_.version + (visible ? 1 : 0);
+    auto failed = [&](std::string_view what) {
+        server::log::error("roster", "cannot store the roster item of ", account_.str(), " for ",
+                           key, ": ", what, ": ", sqlite3_errmsg(db_.handle()));
+        return false;
+    };
     {
         storage::database::transaction tx(db_);
-        if (!tx.active()) return false;
+        if (!tx.active()) return failed("begin");
         storage::map_store items(db_, std::string(items_store));
         auto r = item ? items.set(account, key, item->serialize()) : items.remove(account, key);
-        if (!r && r.error().code != storage::errc::not_found) return false;
+        if (!r && r.error().code != storage::errc::not_found) return failed("item");
         if (visible && !storage::keyval_store(db_, std::string(version_store))
                             .set(account, std::to_string(version)))
-            return false;
-        if (!tx.commit()) return false;
+            return failed("version");
+        if (!tx.commit()) return failed("commit");
     }
     roster_.version = version;
     if (item)

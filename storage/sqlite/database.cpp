@@ -162,7 +162,11 @@ database::transaction::~transaction() {
 result<void> database::transaction::commit() {
     if (done_) return error{errc::io_error, "transaction not active"};
     done_ = true;
-    return db_.exec("COMMIT");
+    auto r = db_.exec("COMMIT");
+    // A failed COMMIT can leave the transaction open, and every later statement
+    // on this connection would run inside it: end it here.
+    if (!r && !sqlite3_get_autocommit(db_.handle())) (void)db_.exec("ROLLBACK");
+    return r;
 }
 
 }  // namespace storage
