@@ -35,7 +35,8 @@ class presence_module final : public server::module {
                                const xml::element_ptr& stanza);
     void inbound_subscription(roster_txn& txn, const xml::jid& contact, sub_type type,
                               const xml::element_ptr& stanza);
-    bool store(roster_txn& txn, const roster_item& item);
+    // Commits the item; on failure answers `stanza` with an error and returns false.
+    bool store(roster_txn& txn, const roster_item& item, const xml::element_ptr& stanza);
     void send(std::string_view type, const xml::jid& from, const xml::jid& to,
               const xml::element_ptr& original = nullptr);
 

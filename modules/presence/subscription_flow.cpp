@@ -29,10 +29,16 @@ bool forgettable(const roster_item& item) {
 
 }  // namespace
 
-bool presence_module::store(roster_txn& txn, const roster_item& item) {
-    // When the change cannot be committed nothing is sent either: the other side
-    // must never believe in a state this side does not have (roster_txn logs why).
-    return forgettable(item) ? txn.erase(item.jid) : txn.save(item);
+bool presence_module::store(roster_txn& txn, const roster_item& item,
+                            const xml::element_ptr& stanza) {
+    if (forgettable(item) ? txn.erase(item.jid) : txn.save(item)) return true;
+    // Not committed (roster_txn logged why): nothing else is sent, so the other
+    // side never believes in a state this one does not have, and the sender
+    // learns the stanza failed and may send it again.
+    auto err = xml::make_error(xml::error_condition::internal_server_error);
+    err.type = xml::error_type::wait;
+    ctx_->send(xml::stanza(stanza).error_reply(err));
+    return false;
 }
 
 void presence_module::send(std::string_view type, const xml::jid& from, const xml::jid& to,
@@ -62,11 +68,11 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             }
             if (next || !item.in_roster) {
                 item.in_roster = true;
-                if (!store(txn, item)) return;
+                if (!store(txn, item, stanza)) return;
             }
             return send("subscribe", user, contact, stanza);
         case sub_type::unsubscribe:
-            if (next && !store(txn, item)) return;
+            if (next && !store(txn, item, stanza)) return;
             return send("unsubscribe", user, contact, stanza);
         case sub_type::subscribed:
             if (next) {
@@ -74,7 +80,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
                 // there yet) and gets the user's current presence.
                 item.in_roster = true;
                 item.request_status.clear();
-                if (!store(txn, item)) return;
+                if (!store(txn, item, stanza)) return;
                 send("subscribed", user, contact, stanza);
                 return announce_presence(*ctx_, user, contact);
             }
@@ -82,7 +88,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             if (!before.contact_receives() && !item.approved) {
                 item.approved = true;
                 item.in_roster = true;
-                store(txn, item);
+                store(txn, item, stanza);
             }
             return;
         case sub_type::unsubscribed: {
@@ -90,7 +96,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             item.approved = false;
             if (!next && !cancelled_approval) return;
             item.request_status.clear();
-            if (!store(txn, item) || !next) return;
+            if (!store(txn, item, stanza) || !next) return;
             send("unsubscribed", user, contact, stanza);
             // §3.2.2: a revoked subscriber sees the user go offline.
             if (before.contact_receives()) announce_unavailable(*ctx_, user, contact);
@@ -117,7 +123,7 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
             item.approved = false;
             item.state.sub =
                 before.sub == subscription::to ? subscription::both : subscription::from;
-            if (!store(txn, item)) return;
+            if (!store(txn, item, stanza)) return;
             send("subscribed", user, contact);
             return announce_presence(*ctx_, user, contact);
         }
@@ -128,7 +134,7 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
     item.state = *next;
     if (type == sub_type::subscribe) item.request_status = status_of(*stanza);
     if (!item.state.pending_in) item.request_status.clear();
-    if (!store(txn, item)) return;
+    if (!store(txn, item, stanza)) return;
     // A request to a user with no available resource waits in the roster and is
     // delivered at the next initial presence (presence.cpp).
     ctx_->deliver_now(user, delivered);
