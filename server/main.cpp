@@ -1,7 +1,7 @@
 // parleyd: load the configuration, start the server, run until stopped.
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <csignal>
 #include <iostream>
 #include <string>
 
