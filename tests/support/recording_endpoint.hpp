@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/router/endpoint.hpp"
+#include "xml/jid.hpp"
 #include "xml/namespaces.hpp"
 #include "xml/stream_parser.hpp"
 
@@ -50,5 +51,12 @@ class recording_endpoint : public server::endpoint {
     std::vector<xml::element_ptr> received;
     std::vector<xml::stream_condition> kicked;
 };
+
+// A JID the test knows is valid.
+inline xml::jid J(std::string_view s) {
+    auto j = xml::jid::parse(s);
+    EXPECT_TRUE(j) << s;
+    return j.value_or(xml::jid{});
+}
 
 }  // namespace test_support

@@ -27,13 +27,8 @@ namespace {
 
 namespace ns = xml::ns;
 
+using test_support::J;
 using test_support::recording_endpoint;
-
-xml::jid J(std::string_view s) {
-    auto j = xml::jid::parse(s);
-    EXPECT_TRUE(j) << s;
-    return *j;
-}
 
 class offline_test : public ::testing::Test {
   protected:

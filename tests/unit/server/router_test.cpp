@@ -15,13 +15,8 @@ namespace {
 
 namespace ns = xml::ns;
 
+using test_support::J;
 using test_support::recording_endpoint;
-
-xml::jid J(std::string_view s) {
-    auto j = xml::jid::parse(s);
-    EXPECT_TRUE(j) << s;
-    return *j;
-}
 
 std::string error_condition_of(const xml::element& el) {
     const auto* err = el.child(ns::client, "error");
