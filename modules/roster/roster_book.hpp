@@ -81,7 +81,6 @@ class roster_book {
     // Drop the in-memory copy (the account was removed).
     void forget(const xml::jid& account);
 
-    server::module_context& context() { return ctx_; }
     // The most contacts a roster may show (the roster module's max_items).
     void set_max_items(std::size_t n) { max_items_ = n; }
     std::size_t max_items() const { return max_items_; }

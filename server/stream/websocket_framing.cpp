@@ -7,12 +7,12 @@
 // first: each message is then a top-level element of that stream, parsed with
 // the same limits and RFC 6120 §11 restrictions as on TCP. <open/> is handed to
 // the session as the stream header and <close/> as the end of the stream.
-#include "server/stream/framing.hpp"
-
 #include <vector>
 
+#include "server/stream/framing.hpp"
 #include "xml/builder.hpp"
 #include "xml/namespaces.hpp"
+#include "xml/writer.hpp"
 
 namespace server {
 
@@ -59,28 +59,18 @@ class websocket_framing final : public framing {
     }
 
     void header(const xml::stream_header& h, output_units& out) const override {
-        std::string s = "<open xmlns='";
-        s += ns_framing;
-        s += '\'';
-        auto attr = [&](std::string_view name, const std::string& value) {
-            if (value.empty()) return;
-            s += ' ';
-            s += name;
-            s += "='";
-            s += xml::escape_attr(value);
-            s += '\'';
-        };
-        attr("id", h.id);
-        attr("from", h.from);
-        attr("to", h.to);
-        attr("version", h.version);
-        attr("xml:lang", h.lang);
-        s += "/>";
-        out.append(s);
+        // RFC 7395 §3.3.2: the header's attributes on <open/>, written by the
+        // same escaping writer as every stanza.
+        xml::builder open(ns_framing, "open");
+        for (auto [name, value] : {std::pair{"id", &h.id}, std::pair{"from", &h.from},
+                                   std::pair{"to", &h.to}, std::pair{"version", &h.version}})
+            if (!value->empty()) open.attr(name, *value);
+        if (!h.lang.empty()) open.attr(xml::ns::xml, "lang", h.lang);
+        out.append(xml::to_string(*open.done(), ""));
     }
 
     void footer(output_units& out) const override {
-        out.append("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+        out.append(xml::to_string(*xml::builder(ns_framing, "close").done(), ""));
     }
 
     void element(std::string_view bytes, output_units& out) const override {
