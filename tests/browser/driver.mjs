@@ -1,32 +1,42 @@
 // Drives Debian's headless Chromium for the Python integration tests: one JSON
 // command per line on stdin, one JSON answer per line on stdout. Pages' console
 // output and errors go to stderr, so a failing test shows what the page saw.
+// Pages open in browser context 0 unless told otherwise; each further context
+// ("op":"context") has its own cookies and storage, like a second browser.
 //
 //   {"id":1,"op":"page","url":"http://127.0.0.1:5280/"}   -> {"id":1,"ok":true,"result":0}
-//   {"id":2,"op":"eval","page":0,"js":"(a) => a + 1","arg":41} -> {"id":2,"ok":true,"result":42}
-//   {"id":3,"op":"screenshot","page":0,"path":"/tmp/x.png"}
-//   {"id":4,"op":"close"}
+//   {"id":2,"op":"context"}                                -> {"id":2,"ok":true,"result":1}
+//   {"id":3,"op":"page","url":"…","context":1}             -> {"id":3,"ok":true,"result":1}
+//   {"id":4,"op":"eval","page":0,"js":"(a) => a + 1","arg":41} -> {"id":4,"ok":true,"result":42}
+//   {"id":5,"op":"screenshot","page":0,"path":"/tmp/x.png"}
+//   {"id":6,"op":"close"}
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const profile = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
+// playwright keeps the profile in a temporary directory of its own and removes
+// it when the browser closes.
+const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const newContext = () => browser.newContext({
   viewport: { width: 1000, height: 700 },
   // The test server's certificate is self-signed.
   ignoreHTTPSErrors: true,
 });
+const contexts = [await newContext()];
 const pages = [];
 
 async function handle(cmd) {
   switch (cmd.op) {
+    case 'context':
+      contexts.push(await newContext());
+      return contexts.length - 1;
     case 'page': {
+      const context = contexts[cmd.context ?? 0];
+      if (!context) throw new Error(`no context ${cmd.context}`);
       const page = await context.newPage();
       const n = pages.length;
       page.on('console', (m) => process.stderr.write(`[page ${n}] ${m.type()}: ${m.text()}\n`));
@@ -57,8 +67,7 @@ async function handle(cmd) {
       await pages[cmd.page].screenshot({ path: cmd.path, fullPage: true });
       return cmd.path;
     case 'close':
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
       return true;
     default:
       throw new Error(`unknown op ${cmd.op}`);
@@ -80,6 +89,5 @@ for await (const line of lines) {
     break;
   }
 }
-await context.close().catch(() => {});
-rmSync(profile, { recursive: true, force: true });
+await browser.close().catch(() => {});
 process.exit(0);
