@@ -46,6 +46,18 @@ std::optional<std::string> sasl_decode(std::string_view in) {
     return xml::base64_decode(in);
 }
 
+// RFC 6120 §4.7.5: "major.minor", each a non-negative integer; major >= 1.
+bool supports_version(std::string_view v) {
+    auto dot = v.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == v.size()) return false;
+    auto digits = [](std::string_view s) {
+        return s.size() <= 9 && s.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    auto major = v.substr(0, dot);
+    if (!digits(major) || !digits(v.substr(dot + 1))) return false;
+    return std::stoul(std::string(major)) >= 1;
+}
+
 }  // namespace
 
 void c2s_session::on_stream_open(const xml::element& header) {
@@ -53,7 +65,10 @@ void c2s_session::on_stream_open(const xml::element& header) {
     // a stream (RFC 6120 §4.9.1.1).
     auto to = header.attr_or("to", "");
     auto prepared = xml::nameprep_domain(to);
-    host_ = prepared && ctx_.router.is_local(*prepared) ? *prepared : ctx_.config.hosts.front();
+    bool served = prepared && ctx_.router.is_local(*prepared);
+    // After SASL the stream belongs to the account's domain: a restart keeps it
+    // (a missing 'to' included), and one naming another host is refused below.
+    if (!authenticated_) host_ = served ? *prepared : ctx_.config.hosts.front();
     stream_id_ = random_token(16);
     xml::stream_header h;
     h.from = host_;
@@ -65,16 +80,30 @@ void c2s_session::on_stream_open(const xml::element& header) {
     queue_header(h);
     header_sent_ = true;
 
+    // A header (an RFC 7395 <open/>, a BOSH restart) is only valid where a stream
+    // begins: at the start and after STARTTLS or SASL success.
+    if (state_ != stream_state::wait_for_stream)
+        return fail(stream_condition::unsupported_stanza_type,
+                    "a stream header is only allowed at the start of a stream");
     if (header.name() != xml::qname{std::string(ns::stream), "stream"})
         return fail(stream_condition::invalid_namespace, "expected <stream:stream>");
+    // RFC 6120 §4.8.2, §4.9.3.10: the content namespace of a client stream is
+    // jabber:client. (WebSocket and BOSH have no stream header to declare it; their
+    // framings qualify every element themselves.)
+    if (transport_->framing() == framing_kind::stream && header.attr_or("xmlns", "") != ns::client)
+        return fail(stream_condition::invalid_namespace,
+                    "the default namespace must be jabber:client");
     // RFC 6120 §4.7.2: a 'to' naming a domain we do not serve. A missing 'to' gets
     // the default host.
-    if (!to.empty() && (!prepared || !ctx_.router.is_local(*prepared)))
+    if (!to.empty() && !served)
         return fail(stream_condition::host_unknown,
                     "this server does not serve " + std::string(to));
-    // RFC 6120 §4.7.5: no version means pre-1.0, which we do not speak.
-    auto version = header.attr_or("version", "");
-    if (version.empty() || version[0] < '1')
+    if (authenticated_ && !to.empty() && *prepared != host_)
+        return fail(stream_condition::not_authorized,
+                    "this stream is authenticated for " + host_ + ", not " + *prepared);
+    // RFC 6120 §4.7.5: the major version must be 1 or higher; none means pre-1.0,
+    // which we do not speak. A higher version is answered with our 1.0.
+    if (!supports_version(header.attr_or("version", "")))
         return fail(stream_condition::unsupported_version, "version 1.0 required");
 
     state_ = stream_state::negotiating;
@@ -211,7 +240,6 @@ asio::awaitable<void> c2s_session::sasl_outcome(const sasl::step_result& r) {
         co_return queue(*builder(ns::sasl, "challenge").text(sasl_encode(r.data)).done());
     }
     if (r.state == status::success) {
-        ctx_.throttle.succeeded(remote_address());
         user_ = r.username;
         authenticated_ = true;
         sasl_.reset();
@@ -276,6 +304,7 @@ void c2s_session::bind_resource(const xml::element_ptr& iq) {
     jid_ = *full;
     jid_text_ = jid_.str();
     state_ = stream_state::established;
+    arm_deadline();  // from the handshake deadline to the idle one
     queue(*xml::stanza(iq).iq_result(
         builder(ns::bind, "bind").text_child(ns::bind, "jid", jid_.str()).done()));
     log::info("c2s", remote_address(), ": bound ", jid_.str());

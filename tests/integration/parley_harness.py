@@ -53,8 +53,11 @@ class Server:
     def __init__(self, extra_config="", web_root=WEB_ROOT):
         self.dir = tempfile.mkdtemp(prefix="parley-test-")
         self.config = os.path.join(self.dir, "parley.yml")
+        base = DEFAULT_CONFIG
+        if re.search(r"^hosts:", extra_config, re.M):
+            base = base.replace("hosts: [localhost]\n", "")  # the test names its own
         with open(self.config, "w") as f:
-            f.write(DEFAULT_CONFIG + extra_config)
+            f.write(base + extra_config)
             if "\nhttp:" not in "\n" + extra_config:
                 f.write(f"http: {{web_root: '{web_root}'}}\n")
         self.proc = None

@@ -125,6 +125,17 @@ class WebSocketTest(WebSocketSteps, ServerTestCase):
         messages, code = ws.recv_until_close()
         self.assertEqual(stream_error(messages[0]), "restricted-xml")
 
+    def test_open_inside_an_open_stream_is_refused(self):
+        # An <open/> starts a stream only at the start and after SASL success
+        # (RFC 7395 §3.5); one in the middle must not drop the session back.
+        ws = self.ws(tls=True)
+        self.login(ws, "bob", "reopen")
+        ws.send(OPEN)
+        messages, code = ws.recv_until_close()
+        errors = [stream_error(m) for m in messages if stream_error(m)]
+        self.assertEqual(errors, ["unsupported-stanza-type"], messages)
+        self.assertEqual(messages[-1], CLOSE)
+
     def test_stanza_before_open_is_refused(self):
         ws = self.ws()
         ws.send("<message xmlns='jabber:client' to='bob@localhost'><body>x</body></message>")
