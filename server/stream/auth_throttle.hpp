@@ -1,6 +1,11 @@
 // Slows down repeated authentication failures from one address (RFC 6120 §6.4.5
 // lets a server limit retries; this makes password guessing expensive without
 // locking out the real user for long). Thread-safe.
+//
+// A success does not wipe the record: a guesser holding one valid account could
+// otherwise mix in good logins and guess other accounts' passwords at full
+// speed. Failures are forgotten after a quiet while instead. IPv6 addresses
+// count per /64, the block one subscriber usually holds.
 #pragma once
 
 #include <chrono>
@@ -16,7 +21,6 @@ class auth_throttle {
 
     // Records a failure; returns how long to wait before answering it.
     std::chrono::milliseconds failed(const std::string& address);
-    void succeeded(const std::string& address);
 
   private:
     struct record {

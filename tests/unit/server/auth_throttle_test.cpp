@@ -24,13 +24,19 @@ TEST(auth_throttle_test, delay_is_capped) {
     EXPECT_EQ(last, milliseconds(8000));
 }
 
-TEST(auth_throttle_test, addresses_are_counted_separately_and_success_resets) {
+TEST(auth_throttle_test, addresses_are_counted_separately) {
     auth_throttle t(1);
     EXPECT_EQ(t.failed("192.0.2.3"), milliseconds(0));
     EXPECT_GT(t.failed("192.0.2.3"), milliseconds(0));
     EXPECT_EQ(t.failed("192.0.2.4"), milliseconds(0));
-    t.succeeded("192.0.2.3");
-    EXPECT_EQ(t.failed("192.0.2.3"), milliseconds(0));
+}
+
+TEST(auth_throttle_test, ipv6_addresses_count_per_64) {
+    auth_throttle t(1);
+    EXPECT_EQ(t.failed("2001:db8:1:2::1"), milliseconds(0));
+    // Another address in the same /64: the same guesser.
+    EXPECT_GT(t.failed("2001:db8:1:2:ffff::9"), milliseconds(0));
+    EXPECT_EQ(t.failed("2001:db8:1:3::1"), milliseconds(0));
 }
 
 }  // namespace
