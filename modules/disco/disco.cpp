@@ -27,8 +27,13 @@ class disco final : public server::module {
         };
         ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_items), "query"},
                   no_items);
+        // An account's items only to the account itself, as for disco#info below.
         ctx.on_iq(server::iq_type::get, server::to_kind::bare, {std::string(ns_items), "query"},
-                  no_items);
+                  [no_items](const server::iq_request& req) {
+                      if (req.from().bare() != req.to().bare())
+                          return req.error(xml::error_condition::service_unavailable);
+                      no_items(req);
+                  });
     }
 
   private:

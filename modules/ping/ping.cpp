@@ -1,5 +1,7 @@
-// XEP-0199 XMPP Ping: answer pings to the server (and, on the account's behalf,
-// to a bare JID) with an empty result.
+// XEP-0199 XMPP Ping: answer pings to the server, and an account's pings to its
+// own bare JID, with an empty result. Anyone else pinging a bare JID gets
+// <service-unavailable/>, whether or not the account exists (RFC 6121 §8.5.1,
+// §8.5.2.1.3: nothing tells a stranger which accounts exist).
 #include "modules/ping/ping.hpp"
 
 namespace modules {
@@ -12,10 +14,15 @@ class ping final : public server::module {
     void start(server::module_context& ctx) override {
         ctx.add_feature(ns_ping);
         auto pong = [](const server::iq_request& req) { req.reply(); };
+        auto own_pong = [](const server::iq_request& req) {
+            if (req.from().bare() != req.to().bare())
+                return req.error(xml::error_condition::service_unavailable);
+            req.reply();
+        };
         ctx.on_iq(server::iq_type::get, server::to_kind::host, {std::string(ns_ping), "ping"},
                   pong);
         ctx.on_iq(server::iq_type::get, server::to_kind::bare, {std::string(ns_ping), "ping"},
-                  pong);
+                  own_pong);
     }
 };
 

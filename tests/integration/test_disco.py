@@ -29,6 +29,22 @@ class ServerModules(ServerTestCase):
         rtt = await c["xep_0199"].ping("localhost", timeout=5)
         self.assertGreaterEqual(rtt, 0)
 
+    async def test_bare_jid_ping_and_items_answer_only_the_account_itself(self):
+        # RFC 6121 §8.5.1/§8.5.2.1.3: a stranger learns nothing, not even whether
+        # the account exists.
+        c = await self.client("alice@localhost/bareping")
+        self.assertIsNotNone(await c["xep_0199"].send_ping("alice@localhost", timeout=5))
+        await c["xep_0030"].get_items(jid="alice@localhost", timeout=5)
+        for target in ("bob@localhost", "nobody@localhost"):
+            with self.assertRaises(IqError) as ctx:
+                await c["xep_0199"].send_ping(target, timeout=5)
+            self.assertEqual(ctx.exception.iq["error"]["condition"], "service-unavailable",
+                             target)
+            with self.assertRaises(IqError) as ctx:
+                await c["xep_0030"].get_items(jid=target, timeout=5)
+            self.assertEqual(ctx.exception.iq["error"]["condition"], "service-unavailable",
+                             target)
+
     async def test_version(self):
         c = await self.client("alice@localhost/version")
         v = await c["xep_0092"].get_version("localhost", timeout=5)
