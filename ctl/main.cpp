@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "server/admin/account_commands.hpp"
+#include "server/admin/core_commands.hpp"
 #include "server/admin/registry.hpp"
 #include "server/config.hpp"
 #include "server/hooks/module_api.hpp"
@@ -71,7 +72,7 @@ std::optional<reply> ask_server(const std::string& path, const std::string& comm
     for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) response.append(buf, std::size_t(n));
     ::close(fd);
     auto j = nlohmann::json::parse(response, nullptr, false);
-    if (j.is_discarded() || !j.contains("code"))
+    if (j.is_discarded() || !j.is_object() || !j.contains("code") || !j["code"].is_number_integer())
         return reply{exit_code::unreachable, "the server closed the connection without answering"};
     return reply{j["code"].get<int>(), j.value("output", "")};
 }
@@ -99,7 +100,8 @@ reply run_offline(const server::config& cfg, const std::string& command,
     server::admin::add_account_commands(local, cfg, runner);
     for (const auto& m : server::builtin_modules())
         if (m.commands) m.commands(local, cfg, runner);
-    if (!local.find(command))
+    // Anything else unknown here is a usage error, answered by call() below.
+    if (!local.find(command) && server::admin::is_live_command(command))
         return {exit_code::unreachable,
                 "parleyd is not running (no server on " + cfg.admin_socket_path() + ")"};
     reply out;

@@ -55,6 +55,11 @@ class OfflineCommands(unittest.TestCase):
         self.assertIn("not running", err)
         self.assertEqual(self.server.ctl("stop")[0], 3)
 
+    def test_unknown_command_is_a_usage_error_with_the_server_down(self):
+        code, _, err = self.server.ctl("frobnicate")
+        self.assertEqual(code, 2)
+        self.assertIn("unknown command", err)
+
     def test_unknown_command_is_a_usage_error(self):
         self.server.start()
         try:
@@ -67,6 +72,13 @@ class OfflineCommands(unittest.TestCase):
 
 class LiveCommands(ServerTestCase):
     users = {"alice": "secret", "dave": "secret"}
+
+    async def test_admin_socket_is_private_to_its_owner(self):
+        import os
+        import stat
+        mode = os.stat(os.path.join(self.server.dir, "admin.sock")).st_mode
+        self.assertTrue(stat.S_ISSOCK(mode))
+        self.assertEqual(stat.S_IMODE(mode), 0o600)
 
     async def test_status(self):
         code, out, _ = self.server.ctl("status")
