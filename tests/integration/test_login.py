@@ -14,7 +14,7 @@ def used_mechanism(client):
 class ForcedMechanisms(ServerTestCase):
     # slixmpp claims channel-binding support ("y" flag) when forced onto a non-PLUS
     # SCRAM; offering no -PLUS makes that honest rather than a downgrade.
-    extra_config = "sasl: {mechanisms: [SCRAM-SHA-1, SCRAM-SHA-256, PLAIN]}\n"
+    extra_config = "sasl: {mechanisms: [SCRAM-SHA-1, SCRAM-SHA-256, SCRAM-SHA-512, PLAIN]}\n"
 
     async def check_login(self, mech, direct_tls):
         c = await self.client("alice@localhost/" + mech.lower(), mech=mech, direct_tls=direct_tls,
@@ -29,6 +29,9 @@ class ForcedMechanisms(ServerTestCase):
 
     async def test_scram_sha256_over_starttls(self):
         await self.check_login("SCRAM-SHA-256", False)
+
+    async def test_scram_sha512_over_starttls(self):
+        await self.check_login("SCRAM-SHA-512", False)
 
     async def test_plain_over_starttls(self):
         await self.check_login("PLAIN", False)
