@@ -256,6 +256,12 @@ std::vector<std::string> exchange::mechanisms() const {
 
 std::vector<std::string> exchange::channel_binding_types() const {
     std::vector<std::string> out;
+    // XEP-0440 describes what the -PLUS mechanisms can bind to; with none of them
+    // offered there is nothing to describe.
+    const auto& offered = impl_->offered;
+    if (std::none_of(offered.begin(), offered.end(),
+                     [](const std::string& m) { return m.ends_with("-PLUS"); }))
+        return out;
     for (const auto& b : impl_->tls.bindings)
         if (b.advertise) out.push_back(b.type);
     return out;

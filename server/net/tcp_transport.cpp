@@ -287,19 +287,23 @@ std::vector<sasl::channel_binding> tls_channel_bindings(SSL* ssl) {
             out.push_back({"tls-unique", std::string(reinterpret_cast<char*>(finished), len),
                            SSL_version(ssl) != TLS1_3_VERSION});
     }
-    // RFC 5929 §4: hash of our certificate with its signature's hash, SHA-256 for
-    // MD5 and SHA-1.
+    // RFC 5929 §4.1: the hash of our certificate, with the hash function of its
+    // signature algorithm (SHA-256 for MD5 and SHA-1). For an algorithm with no
+    // single hash (Ed25519, Ed448) the binding is undefined: not offered at all.
+    // X509_get_signature_info reads the hash of RSA-PSS from its parameters.
     if (X509* cert = SSL_get_certificate(ssl)) {
         int md_nid = NID_undef;
-        OBJ_find_sigid_algs(X509_get_signature_nid(cert), &md_nid, nullptr);
-        const EVP_MD* md = (md_nid == NID_md5 || md_nid == NID_sha1 || md_nid == NID_undef)
-                               ? EVP_sha256()
-                               : EVP_get_digestbynid(md_nid);
-        unsigned char hash[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (md && X509_digest(cert, md, hash, &len) == 1)
-            out.push_back(
-                {"tls-server-end-point", std::string(reinterpret_cast<char*>(hash), len), true});
+        if (X509_get_signature_info(cert, &md_nid, nullptr, nullptr, nullptr) == 1 &&
+            md_nid != NID_undef) {
+            const EVP_MD* md = (md_nid == NID_md5 || md_nid == NID_sha1 || md_nid == NID_md5_sha1)
+                                   ? EVP_sha256()
+                                   : EVP_get_digestbynid(md_nid);
+            unsigned char hash[EVP_MAX_MD_SIZE];
+            unsigned int len = 0;
+            if (md && X509_digest(cert, md, hash, &len) == 1)
+                out.push_back({"tls-server-end-point",
+                               std::string(reinterpret_cast<char*>(hash), len), true});
+        }
     }
     return out;
 }

@@ -217,6 +217,21 @@ TEST_F(sasl_test, plus_with_each_binding_type) {
     }
 }
 
+TEST_F(sasl_test, plus_for_every_hash) {
+    for (const char* mech : {"SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512-PLUS"}) {
+        exchange ex(realm, secure_with({exporter, endpoint}), {});
+        client c("alice", "wonderland", exporter);
+        auto o = login(ex, c, mech);
+        EXPECT_EQ(o.last.state, step_result::status::success) << mech << " " << o.last.detail;
+        EXPECT_TRUE(o.client_verified_server) << mech;
+    }
+}
+
+TEST_F(sasl_test, no_binding_types_are_listed_without_a_plus_mechanism) {
+    exchange ex(realm, secure_with({exporter, endpoint}), {"SCRAM-SHA-256", "PLAIN"});
+    EXPECT_TRUE(ex.channel_binding_types().empty());
+}
+
 TEST_F(sasl_test, plus_with_mismatched_binding_data_fails) {
     exchange ex(realm, secure_with({exporter}), {});
     client c("alice", "wonderland", channel_binding{"tls-exporter", std::string(32, '\x33'), true});
