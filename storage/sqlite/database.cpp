@@ -1,6 +1,9 @@
 #include "storage/sqlite/database.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "storage/sqlite/migrations.hpp"
@@ -15,6 +18,25 @@ error sqlite_error(sqlite3* db, std::string_view what) {
              : (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) ? errc::corrupt
                                                                  : errc::io_error;
     return error{c, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+// How long SQLite waits for another connection's write lock.
+constexpr int busy_timeout_ms = 5000;
+
+// The writers' lock of one database file, shared by this process's
+// connections to it (by canonical path, so "a.db" and "./a.db" share one).
+std::shared_ptr<std::timed_mutex> writers_of(const std::string& path) {
+    std::error_code ec;
+    auto key = std::filesystem::weakly_canonical(path, ec).string();
+    if (ec) key = path;
+    static std::mutex mu;
+    static std::map<std::string, std::weak_ptr<std::timed_mutex>> all;
+    std::lock_guard lock(mu);
+    std::erase_if(all, [](const auto& entry) { return entry.second.expired(); });
+    auto& slot = all[key];
+    auto writers = slot.lock();
+    if (!writers) slot = writers = std::make_shared<std::timed_mutex>();
+    return writers;
 }
 
 }  // namespace
@@ -72,11 +94,12 @@ result<std::unique_ptr<database>> database::open(const std::string& path) {
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     std::unique_ptr<database> db(new database(raw));
     if (rc != SQLITE_OK) return sqlite_error(raw, "open " + path);
-    sqlite3_busy_timeout(raw, 5000);
+    sqlite3_busy_timeout(raw, busy_timeout_ms);
     // FULL: a message the server accepted survives kill -9 and power loss once
     // its transaction committed (DESIGN: Reliability).
     if (auto r = db->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"); !r) return r.error();
     if (path != ":memory:") {
+        db->writers_ = writers_of(path);
         // Turning a new file to WAL needs an exclusive lock, and SQLite does not
         // wait on the busy timeout for it: two processes opening a new database
         // at once (parleyctl beside a starting parleyd) retry here for a while.
@@ -150,13 +173,29 @@ int database::schema_version() const {
 }
 
 database::transaction::transaction(database& db) : db_(db) {
+    // Bounded: a writer of this process that holds the lock for longer than the
+    // busy timeout (it should never) costs a wait, not a deadlock; SQLite's own
+    // lock still keeps the writers apart.
+    if (db_.writers_)
+        locked_ = db_.writers_->try_lock_for(std::chrono::milliseconds(busy_timeout_ms));
     // IMMEDIATE takes the write lock now, so a conflicting writer waits on the busy
     // timeout here instead of failing half-way through the transaction.
-    if (!db_.exec("BEGIN IMMEDIATE")) done_ = true;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (db_.exec("BEGIN IMMEDIATE")) return;
+        if (sqlite3_errcode(db_.handle()) != SQLITE_BUSY) break;
+    }
+    done_ = true;
+    release();
 }
 
 database::transaction::~transaction() {
     if (!done_) (void)db_.exec("ROLLBACK");
+    release();
+}
+
+void database::transaction::release() {
+    if (locked_) db_.writers_->unlock();
+    locked_ = false;
 }
 
 result<void> database::transaction::commit() {
@@ -166,6 +205,7 @@ result<void> database::transaction::commit() {
     // A failed COMMIT can leave the transaction open, and every later statement
     // on this connection would run inside it: end it here.
     if (!r && !sqlite3_get_autocommit(db_.handle())) (void)db_.exec("ROLLBACK");
+    release();
     return r;
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -52,23 +53,33 @@ class database {
     sqlite3* handle() { return db_; }
 
     // RAII transaction: BEGIN IMMEDIATE; commit() or roll back on destruction.
+    //
+    // The connections of one process to one file take turns through a lock of
+    // their own before BEGIN: SQLite's busy handler only polls, and a
+    // connection that keeps writing (one storage thread with a long queue) can
+    // starve another past its busy timeout. Other processes (parleyctl) still
+    // meet the busy timeout, and a BEGIN that hits it is tried again, once.
     class transaction {
       public:
         explicit transaction(database& db);
         ~transaction();
-        // False when BEGIN failed (e.g. the busy timeout passed).
+        // False when BEGIN failed (e.g. the busy timeout passed twice).
         bool active() const { return !done_; }
         result<void> commit();
 
       private:
+        void release();
         database& db_;
         bool done_ = false;
+        bool locked_ = false;  // holds db_.writers_
     };
 
   private:
     explicit database(sqlite3* db) : db_(db) {}
     sqlite3* db_;
     std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+    // Shared by this process's connections to the same file; null for :memory:.
+    std::shared_ptr<std::timed_mutex> writers_;
 };
 
 }  // namespace storage
