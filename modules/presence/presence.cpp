@@ -22,6 +22,15 @@ void presence_module::start(server::module_context& ctx) {
     ctx.on<server::account_stanza>([this](server::account_stanza& ev) {
         return ev.kind == xml::stanza_kind::presence ? inbound(ev.s) : handled::no;
     });
+    ctx.on<server::account_removed>([this](server::account_removed& ev) {
+        auto account = xml::jid::make(ev.user, ev.host);
+        if (!account) return handled::no;
+        book_->in_order(*account, [this, key = account->str()] {
+            std::lock_guard lock(mu_);
+            last_unavailable_.erase(key);
+        });
+        return handled::no;
+    });
     ctx.on<server::session_bound>([this](server::session_bound& ev) {
         // A bind that replaced a session of the same full JID starts afresh:
         // its first presence is initial again (probes, pending requests).
@@ -68,7 +77,20 @@ handled presence_module::inbound(const server::routed_stanza& s) {
     }
     book_->with(s.to, [this, from = s.from, to = s.to, sub, el = s.el](roster_txn* txn) {
         if (!txn) return;
-        if (!account_exists(txn->account())) {
+        auto exists = account_exists(txn->account());
+        if (!exists) {
+            // Unknown (the database failed, and account_exists logged it): an
+            // error, not a missing account, so nobody's subscription ends over
+            // it. A subscription stanza goes back with a wait-type error, and
+            // the sender may send it again; a probe goes unanswered.
+            if (sub) {
+                auto err = xml::make_error(xml::error_condition::internal_server_error);
+                err.type = xml::error_type::wait;
+                ctx_->send(xml::stanza(el).error_reply(err));
+            }
+            return;
+        }
+        if (!*exists) {
             // RFC 6121 §8.5.1: no such user. A request or a probe is answered
             // 'unsubscribed', so the asker's roster does not wait forever; the
             // rest is ignored. Nothing is stored for a name nobody holds.
@@ -81,11 +103,16 @@ handled presence_module::inbound(const server::routed_stanza& s) {
     return handled::yes;
 }
 
-bool presence_module::account_exists(const xml::jid& account) {
+std::optional<bool> presence_module::account_exists(const xml::jid& account) {
     // A bound resource proves it; otherwise ask the database (on this strand).
     if (!ctx_->bound_resources(account).empty()) return true;
     auto exists = storage::accounts(ctx_->storage().db()).exists(account.local(), account.domain());
-    return exists && exists.value();
+    if (!exists) {
+        server::log::error("presence", "cannot tell whether ", account.str(),
+                           " exists: ", exists.error().message);
+        return std::nullopt;
+    }
+    return exists.value();
 }
 
 void presence_module::broadcast(roster_txn& txn, const xml::element_ptr& presence,
@@ -103,6 +130,8 @@ void presence_module::broadcast(roster_txn& txn, const xml::element_ptr& presenc
             directed = std::move(it->second.directed);
             resources_.erase(it);
         }
+        // RFC 6121 §4.3.2: kept to answer probes while no resource is available.
+        if (!available) last_unavailable_[txn.account().str()] = {full, presence};
     }
     xml::stanza st(presence);
     for (const auto& [key, item] : txn.roster().items) {
@@ -143,14 +172,39 @@ void presence_module::track_directed(const xml::jid& full, const xml::jid& to, b
 void presence_module::answer_probe(roster_txn& txn, const xml::jid& prober,
                                    const xml::jid& probed) {
     // RFC 6121 §4.3.2: only a subscriber (or the account itself) learns presence.
+    const auto& account = txn.account();
     const auto* item = txn.find(prober.bare());
-    bool allowed = prober.bare() == txn.account() || (item && item->state.contact_receives());
-    if (!allowed) return;
-    for (const auto& r : ctx_->available_resources(txn.account())) {
+    if (prober.bare() != account && !(item && item->state.contact_receives())) {
+        // 1. Anyone else is told 'unsubscribed', so a roster that believes in a
+        // subscription this one does not have is set right (§3.2). It is sent
+        // as the server's answer, not as the user's own 'unsubscribed': a
+        // pre-approval the user gave the prober stays (§3.4).
+        return send("unsubscribed", account, prober.bare());
+    }
+    // 3. The presence of every available resource (or of the one probed).
+    std::size_t matched = 0;
+    for (const auto& r : ctx_->available_resources(account)) {
         if (!probed.is_bare() && r.full != probed) continue;
+        ++matched;
         if (r.presence)
             ctx_->send(xml::stanza(r.presence).with_addresses(r.full.str(), prober.str()));
     }
+    if (matched) return;
+    // 2. None available: the last unavailable presence the account sent (while
+    // this server ran), else an empty unavailable presence.
+    last_presence last;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = last_unavailable_.find(account.str()); it != last_unavailable_.end())
+            last = it->second;
+    }
+    if (last.presence && (probed.is_bare() || last.full == probed))
+        return ctx_->send(xml::stanza(last.presence).with_addresses(last.full.str(), prober.str()));
+    ctx_->send(xml::builder("jabber:client", "presence")
+                   .attr("type", "unavailable")
+                   .attr("from", probed.str())
+                   .attr("to", prober.str())
+                   .done());
 }
 
 server::module_info presence_module_info() {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -26,7 +27,8 @@ class presence_module final : public server::module {
     server::handled inbound(const server::routed_stanza& s);
     void broadcast(roster_txn& txn, const xml::element_ptr& presence, const xml::jid& full);
     // On the account's strand.
-    bool account_exists(const xml::jid& account);
+    // nullopt when the database cannot tell (logged).
+    std::optional<bool> account_exists(const xml::jid& account);
     void track_directed(const xml::jid& full, const xml::jid& to, bool available);
     void answer_probe(roster_txn& txn, const xml::jid& prober, const xml::jid& probed);
 
@@ -37,6 +39,8 @@ class presence_module final : public server::module {
                               const xml::element_ptr& stanza);
     // Commits the item; on failure answers `stanza` with an error and returns false.
     bool store(roster_txn& txn, const roster_item& item, const xml::element_ptr& stanza);
+    // Answers the user's `stanza` with the error of a roster at its max_items.
+    void refuse_full_roster(const xml::element_ptr& stanza);
     void send(std::string_view type, const xml::jid& from, const xml::jid& to,
               const xml::element_ptr& original = nullptr);
 
@@ -50,6 +54,13 @@ class presence_module final : public server::module {
     std::shared_ptr<roster_book> book_;
     std::mutex mu_;
     std::unordered_map<std::string, resource_state> resources_;  // by full JID
+    // The last unavailable presence each account broadcast (RFC 6121 §4.3.2),
+    // by bare JID; in memory only, so a restart forgets it.
+    struct last_presence {
+        xml::jid full;
+        xml::element_ptr presence;
+    };
+    std::unordered_map<std::string, last_presence> last_unavailable_;
 };
 
 }  // namespace modules

@@ -41,6 +41,13 @@ bool presence_module::store(roster_txn& txn, const roster_item& item,
     return false;
 }
 
+void presence_module::refuse_full_roster(const xml::element_ptr& stanza) {
+    // The roster would grow past its limit (max_items): refused with the error
+    // a roster set adding a contact gets (roster.cpp).
+    ctx_->send(xml::stanza(stanza).error_reply(
+        xml::make_error(xml::error_condition::not_allowed, "the roster is full")));
+}
+
 void presence_module::send(std::string_view type, const xml::jid& from, const xml::jid& to,
                            const xml::element_ptr& original) {
     // The user's own stanza keeps its children (<status/>, XEP-0172 <nick/>).
@@ -60,12 +67,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
         case sub_type::subscribe:
             // §3.1.2: the contact joins the roster with ask='subscribe'; the request
             // is routed even when nothing changed, so a lost one can be resent.
-            if (!item.in_roster && !txn.has_room()) {
-                // The roster would grow past its limit: refused like a roster set.
-                auto err = xml::stanza(stanza).error_reply(
-                    xml::make_error(xml::error_condition::not_allowed, "the roster is full"));
-                return ctx_->send(err);
-            }
+            if (!item.in_roster && !txn.has_room()) return refuse_full_roster(stanza);
             if (next || !item.in_roster) {
                 item.in_roster = true;
                 if (!store(txn, item, stanza)) return;
@@ -78,6 +80,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             if (next) {
                 // §3.1.5: approved; the contact joins the user's roster (if not
                 // there yet) and gets the user's current presence.
+                if (!item.in_roster && !txn.has_room()) return refuse_full_roster(stanza);
                 item.in_roster = true;
                 item.request_status.clear();
                 if (!store(txn, item, stanza)) return;
@@ -86,6 +89,7 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             }
             // §3.4: approving before being asked is a pre-approval.
             if (!before.contact_receives() && !item.approved) {
+                if (!item.in_roster && !txn.has_room()) return refuse_full_roster(stanza);
                 item.approved = true;
                 item.in_roster = true;
                 store(txn, item, stanza);
@@ -97,9 +101,10 @@ void presence_module::outbound_subscription(roster_txn& txn, const xml::jid& con
             if (!next && !cancelled_approval) return;
             item.request_status.clear();
             if (!store(txn, item, stanza) || !next) return;
-            send("unsubscribed", user, contact, stanza);
-            // §3.2.2: a revoked subscriber sees the user go offline.
+            // §3.2.2: a revoked subscriber sees the user go offline, while still
+            // subscribed: the unavailable presence goes before the 'unsubscribed'.
             if (before.contact_receives()) announce_unavailable(*ctx_, user, contact);
+            send("unsubscribed", user, contact, stanza);
             return;
         }
     }
@@ -129,8 +134,14 @@ void presence_module::inbound_subscription(roster_txn& txn, const xml::jid& cont
         }
     }
     auto next = transition(before, direction::inbound, type);
-    // Appendix A: a stanza that changes nothing is not delivered.
-    if (!next) return;
+    if (!next) {
+        // §3.1.3: a request still waiting for the user's answer is delivered
+        // again (the contact may have lost the first, or its answer may have
+        // failed); the stored one stays as it is.
+        if (type == sub_type::subscribe && before.pending_in) ctx_->deliver_now(user, delivered);
+        // Appendix A: any other stanza that changes nothing is not delivered.
+        return;
+    }
     item.state = *next;
     if (type == sub_type::subscribe) item.request_status = status_of(*stanza);
     if (!item.state.pending_in) item.request_status.clear();

@@ -116,13 +116,13 @@ class roster final : public server::module {
         if (!txn.erase(contact)) return req.error(xml::error_condition::internal_server_error);
         req.reply();
         const auto& account = txn.account();
+        // §3.2.2: a contact that loses its subscription sees the user go, while
+        // it is still subscribed: before the 'unsubscribed' (as say_goodbye).
+        if (state.contact_receives()) announce_unavailable(*ctx_, account, contact);
         if (state.user_receives() || state.pending_out)
             ctx_->send(presence("unsubscribe", account, contact));
-        if (state.contact_receives() || state.pending_in) {
+        if (state.contact_receives() || state.pending_in)
             ctx_->send(presence("unsubscribed", account, contact));
-            // §3.2.2: a contact that loses its subscription sees the user go.
-            if (state.contact_receives()) announce_unavailable(*ctx_, account, contact);
-        }
     }
 
     // XEP-0077 §3.2 (as Prosody and ejabberd do): a removed account ends its
