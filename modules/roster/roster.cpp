@@ -6,6 +6,7 @@
 #include "modules/presence/announce.hpp"
 #include "modules/roster/roster_book.hpp"
 #include "modules/roster/roster_item.hpp"
+#include "server/admin/account_commands.hpp"
 #include "server/storage_executor.hpp"
 
 namespace modules {
@@ -153,8 +154,20 @@ std::shared_ptr<roster_book> roster_book_of(server::module_context& ctx) {
 }
 
 server::module_info roster_module_info() {
-    return {"roster", {{"RFC 6121", "§2"}, {"XEP-0237", "1.3"}}, [] {
-                return std::make_unique<roster>();
+    return {"roster",
+            {{"RFC 6121", "§2"}, {"XEP-0237", "1.3"}},
+            [] { return std::make_unique<roster>(); },
+            [](server::admin::registry&, const server::config&, server::admin::storage_runner) {
+                // With the server down there is no goodbye (say_goodbye): the
+                // contacts' rosters are changed on the database instead.
+                server::admin::add_offline_removal_step(
+                    "roster",
+                    [](storage::database& db, const server::config& cfg, const std::string& user,
+                       const std::string& host) -> storage::result<void> {
+                        auto account = xml::jid::make(user, host);
+                        if (!account) return {};
+                        return end_local_subscriptions(db, *account, cfg.hosts);
+                    });
             }};
 }
 

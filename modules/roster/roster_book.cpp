@@ -1,5 +1,7 @@
 #include "modules/roster/roster_book.hpp"
 
+#include <algorithm>
+
 #include "server/log.hpp"
 #include "server/storage_executor.hpp"
 #include "storage/store.hpp"
@@ -14,6 +16,20 @@ constexpr std::string_view version_store = "roster_version";
 
 storage::account_ref account_of(const xml::jid& j) {
     return {j.local(), j.domain()};
+}
+
+// The item (or its removal, for null) and, when given, the new roster
+// version: inside the caller's transaction.
+storage::result<void> put_item(storage::database& db, const storage::account_ref& account,
+                               const std::string& key, const roster_item* item,
+                               std::optional<long long> version) {
+    storage::map_store items(db, std::string(items_store));
+    auto r = item ? items.set(account, key, item->serialize()) : items.remove(account, key);
+    if (!r && r.error().code != storage::errc::not_found) return r;
+    if (version)
+        return storage::keyval_store(db, std::string(version_store))
+            .set(account, std::to_string(*version));
+    return {};
 }
 
 }  // namespace
@@ -66,12 +82,9 @@ bool roster_txn::write(const roster_item* item, const xml::jid& contact, bool vi
     {
         storage::database::transaction tx(db_);
         if (!tx.active()) return failed("begin");
-        storage::map_store items(db_, std::string(items_store));
-        auto r = item ? items.set(account, key, item->serialize()) : items.remove(account, key);
-        if (!r && r.error().code != storage::errc::not_found) return failed("item");
-        if (visible && !storage::keyval_store(db_, std::string(version_store))
-                            .set(account, std::to_string(version)))
-            return failed("version");
+        if (!put_item(db_, account, key, item,
+                      visible ? std::optional<long long>(version) : std::nullopt))
+            return failed("item");
         if (!tx.commit()) return failed("commit");
     }
     roster_.version = version;
@@ -125,6 +138,47 @@ std::optional<account_roster> read_roster(storage::database& db, const xml::jid&
         roster.items.emplace(contact, std::move(*item));
     }
     return roster;
+}
+
+storage::result<void> end_local_subscriptions(storage::database& db, const xml::jid& account,
+                                              const std::vector<std::string>& hosts) {
+    auto roster = read_roster(db, account);
+    if (!roster) return storage::error{storage::errc::io_error, "cannot read the roster"};
+    const auto me = account.bare_str();
+    storage::database::transaction tx(db);
+    if (!tx.active()) return storage::error{storage::errc::busy, "database is busy"};
+    for (const auto& [key, mine] : roster->items) {
+        const auto& contact = mine.jid;
+        bool local = std::find(hosts.begin(), hosts.end(), contact.domain()) != hosts.end();
+        if (!local || contact.local().empty() || contact.bare_str() == me) continue;
+        auto ref = account_of(contact);
+        auto stored = storage::map_store(db, std::string(items_store)).get(ref, me);
+        if (!stored) return stored.error();
+        if (!stored.value()) continue;  // the contact keeps nothing for the account
+        auto theirs = roster_item::deserialize(*stored.value());
+        if (!theirs) continue;  // unreadable: left as it is (read_roster warns of it)
+        // What the account's 'unsubscribe' and 'unsubscribed' would have done
+        // (RFC 6121 §3.3.3 and §3.2.3, Appendix A.3.2 and A.3.4): no
+        // subscription either way and no request pending. A pre-approval for
+        // the name goes too: whoever registers it next is someone else.
+        auto before = *theirs;
+        theirs->state = sub_state{};
+        theirs->approved = false;
+        theirs->request_status.clear();
+        if (before.state == theirs->state && !before.approved) continue;
+        // The item stays in the contact's roster with subscription 'none', as
+        // the live removal leaves it (only the contact removes its items); a
+        // record that only held a request from the account is forgotten.
+        bool keep = theirs->in_roster;
+        std::optional<long long> version;
+        if (theirs->in_roster) {
+            auto current = storage::keyval_store(db, std::string(version_store)).get(ref);
+            if (!current) return current.error();
+            version = std::stoll(current.value().value_or("0")) + 1;
+        }
+        if (auto r = put_item(db, ref, me, keep ? &*theirs : nullptr, version); !r) return r;
+    }
+    return tx.commit();
 }
 
 std::shared_ptr<account_roster> roster_book::load(storage::database& db, const xml::jid& account) {

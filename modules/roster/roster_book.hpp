@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "modules/common/push_audience.hpp"
 #include "modules/roster/roster_item.hpp"
@@ -30,6 +31,13 @@ class roster_book;
 
 // The stored roster, read directly (on a storage thread); nullopt on failure.
 std::optional<account_roster> read_roster(storage::database& db, const xml::jid& account);
+
+// For an account about to be removed with the server down: every local
+// contact in its roster (on one of `hosts`) gets its item for the account set
+// to subscription 'none' without pending requests or pre-approval, and a new
+// roster version, in one transaction. Nothing is pushed (no server runs).
+storage::result<void> end_local_subscriptions(storage::database& db, const xml::jid& account,
+                                              const std::vector<std::string>& hosts);
 
 // One account's roster on its strand, for the length of one job.
 class roster_txn {

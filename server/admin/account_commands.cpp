@@ -1,6 +1,8 @@
 #include "server/admin/account_commands.hpp"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "storage/accounts.hpp"
 #include "xml/jid.hpp"
@@ -12,7 +14,34 @@ reply storage_failure(const storage::error& e) {
     return {exit_code::failed, e.message};
 }
 
+std::mutex steps_mu;
+std::map<std::string, offline_removal_step>& offline_steps() {
+    static std::map<std::string, offline_removal_step> steps;
+    return steps;
+}
+
+// The registered steps for an existing account, in name order; the first
+// error stops them (and the removal).
+reply run_offline_steps(storage::database& db, const config& cfg, const std::string& user,
+                        const std::string& host) {
+    std::map<std::string, offline_removal_step> steps;
+    {
+        std::lock_guard lock(steps_mu);
+        steps = offline_steps();
+    }
+    for (const auto& [name, step] : steps)
+        if (auto r = step(db, cfg, user, host); !r)
+            return {exit_code::failed, "user " + user + "@" + host + " not unregistered: " + name +
+                                           ": " + r.error().message};
+    return {exit_code::ok, {}};
+}
+
 }  // namespace
+
+void add_offline_removal_step(const std::string& name, offline_removal_step step) {
+    std::lock_guard lock(steps_mu);
+    offline_steps()[name] = std::move(step);
+}
 
 account_name prepare_account(const config& cfg, const std::string& user, const std::string& host) {
     auto u = xml::nodeprep(user);
@@ -98,9 +127,16 @@ void add_account_commands(registry& r, const config& cfg, storage_runner run, re
                        auto user = xml::nodeprep(a[0]);
                        auto host = xml::nameprep_domain(a[1]);
                        bool named = user && host;
-                       if (named && hooks.removing) {
+                       if (named) {
                            auto exists = storage::accounts(db).exists(*user, *host);
-                           if (exists && exists.value()) hooks.removing(*user, *host);
+                           if (exists && exists.value()) {
+                               if (hooks.removing) {
+                                   hooks.removing(*user, *host);
+                               } else if (auto steps = run_offline_steps(db, cfg, *user, *host);
+                                          steps.code != exit_code::ok) {
+                                   return steps;
+                               }
+                           }
                        }
                        auto r = unregister_user(db, cfg, a[0], a[1]);
                        if (r.code == exit_code::ok && named && hooks.removed)

@@ -8,6 +8,7 @@
 
 #include "server/admin/registry.hpp"
 #include "server/config.hpp"
+#include "storage/result.hpp"
 #include "storage/sqlite/database.hpp"
 
 namespace server::admin {
@@ -38,6 +39,17 @@ struct removal_hooks {
     account_fn removing;
     account_fn removed;
 };
+
+// Database work a module needs when an account is removed with the server
+// down (parleyctl on the database): what its account_removing handler would
+// have set off live, such as ending the contacts' subscriptions. Runs just
+// before the account's rows go; an error stops the removal.
+using offline_removal_step = std::function<storage::result<void>(
+    storage::database& db, const config& cfg, const std::string& user, const std::string& host)>;
+// One step per name (registering a name again replaces it), for the process.
+// Modules register theirs from module_info::commands, which both front ends
+// call; unregister runs them only when it has no removal hooks (no server).
+void add_offline_removal_step(const std::string& name, offline_removal_step step);
 
 // Declares register, unregister, change_password and registered_users.
 void add_account_commands(registry& r, const config& cfg, storage_runner run,

@@ -487,5 +487,29 @@ TEST_F(presence_flow, approvals_respect_the_roster_limit) {
     EXPECT_EQ(presences(*bob, "subscribed").size(), 1u);
 }
 
+TEST_F(presence_flow, ending_local_subscriptions_of_an_account_on_the_database) {
+    // What parleyctl does with the server down before removing bob.
+    put("bob@example.com", "alice@example.com", both);
+    put("alice@example.com", "bob@example.com", both);
+    put("bob@example.com", "carol@example.com", none_pending_out);
+    put("carol@example.com", "bob@example.com", none_pending_in, false, false);
+    put("bob@example.com", "dave@example.com", none);
+    put("dave@example.com", "bob@example.com", none);
+    put("bob@example.com", "remote@elsewhere.org", both);
+    auto alice_ver = version("alice@example.com");
+    auto dave_ver = version("dave@example.com");
+    ASSERT_TRUE(end_local_subscriptions(*db_, J("bob@example.com"), {host}));
+    auto a = item("alice@example.com", "bob@example.com");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->state, none);
+    EXPECT_TRUE(a->in_roster);
+    EXPECT_EQ(version("alice@example.com"), alice_ver + 1);
+    // carol only held bob's request: forgotten.
+    EXPECT_FALSE(item("carol@example.com", "bob@example.com"));
+    // Nothing to change for dave: his roster version stays.
+    EXPECT_EQ(version("dave@example.com"), dave_ver);
+    ASSERT_TRUE(item("dave@example.com", "bob@example.com"));
+}
+
 }  // namespace
 }  // namespace modules
