@@ -95,6 +95,22 @@ class Roster(ServerTestCase):
             await roster_set(c, "x@localhost", name="n" * 2000)
         self.assertEqual(e.exception.condition, "not-acceptable")
 
+    async def test_too_many_groups_is_not_acceptable(self):
+        # modules.roster.max_groups, 64 by default: one more is refused
+        # (RFC 6121 §2.3.3), and nothing is stored or pushed for it.
+        c = await self.client("dave@localhost/groups")
+        await roster_get(c)
+        with self.assertRaises(IqError) as e:
+            await roster_set(c, "many@localhost", groups=[f"g{i}" for i in range(65)])
+        self.assertEqual(e.exception.condition, "not-acceptable")
+        got = await roster_get(c)
+        self.assertNotIn("many@localhost", got["roster"]["items"])
+        self.assertTrue(c.pushes.empty())
+        # The limit itself is fine.
+        await roster_set(c, "many@localhost", groups=[f"g{i}" for i in range(64)])
+        item = await c.next_push("many@localhost")
+        self.assertEqual(len(item["groups"]), 64)
+
     async def test_someone_elses_roster_is_forbidden(self):
         c = await self.client("dave@localhost/nosy")
         iq = c.Iq()
@@ -107,7 +123,7 @@ class Roster(ServerTestCase):
 
 
 class RosterLimits(ServerTestCase):
-    users = {"alice": "secret"}
+    users = {"alice": "secret", "bob": "secret", "carol": "secret"}
     extra_config = "modules:\n  roster: {max_items: 2}\n"
 
     async def test_a_full_roster_refuses_new_items(self):
@@ -129,6 +145,32 @@ class RosterLimits(ServerTestCase):
         while item["ask"] != "subscribe":  # pushes of the sets above come first
             item = await c.next_push("a@localhost")
         self.assertEqual(item["ask"], "subscribe")
+
+    async def test_a_full_roster_refuses_approvals(self):
+        # Approving a request (RFC 6121 §3.1.5) or pre-approving (§3.4) adds
+        # the contact to the roster: refused like a roster set when it is full.
+        carol = await self.client("carol@localhost/full", presence=False)
+        await roster_get(carol)
+        carol.send_presence()
+        await roster_set(carol, "x@localhost")
+        await roster_set(carol, "y@localhost")
+        bob = await self.client("bob@localhost/asks", presence=False)
+        await roster_get(bob)
+        bob.send_presence()
+        bob.send_presence(pto="carol@localhost", ptype="subscribe")
+        await carol.next_presence("subscribe", frm="bob@localhost")
+        carol.send_presence(pto="bob@localhost", ptype="subscribed")
+        err = await carol.next_presence("error", frm="bob@localhost")
+        self.assertEqual(err["error"]["condition"], "not-allowed")
+        carol.send_presence(pto="alice@localhost", ptype="subscribed")
+        err = await carol.next_presence("error", frm="alice@localhost")
+        self.assertEqual(err["error"]["condition"], "not-allowed")
+        got = await roster_get(carol)
+        self.assertEqual(set(map(str, got["roster"]["items"])), {"x@localhost", "y@localhost"})
+        # bob's request still waits: no approval reached him.
+        got = await roster_get(bob)
+        item = got["roster"]["items"]["carol@localhost"]
+        self.assertEqual((item["subscription"], item["ask"]), ("none", "subscribe"))
 
 
 class RosterPersistence(ServerTestCase):
