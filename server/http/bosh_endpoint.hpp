@@ -1,7 +1,9 @@
 // /http-bind: BOSH (XEP-0124) requests for XMPP (XEP-0206). Each POST names its
 // session by 'sid' (or creates one) and its place in it by 'rid'; the request is
 // handed to that session on the session's own executor, and this connection
-// waits, without a thread, for the answer. Sessions are found by sid here.
+// waits, without a thread, for the answer. Sessions are found by sid here. A
+// session created over HTTPS is continued only over HTTPS: post() throws for a
+// plain HTTP request naming it, and the connection ends unanswered.
 #pragma once
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
@@ -29,6 +31,12 @@ class bosh_endpoint {
 
     asio::awaitable<http_response> post(const http_request& req, asio::io_context& io, bool secure,
                                         const std::string& address);
+    // A POST whose body is over http.max_body_bytes, of which `start` is what
+    // arrived first: when it names a session, that session ends with
+    // policy-violation and this is its terminate response. Not keep-alive.
+    asio::awaitable<http_response> oversized(const http_request& req, std::string_view start,
+                                             asio::io_context& io, bool secure,
+                                             const std::string& address);
     // CORS preflight (OPTIONS) for pages on allowed origins.
     http_response preflight(const http_request& req) const;
 

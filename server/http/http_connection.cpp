@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -84,6 +85,25 @@ asio::awaitable<void> linger_close(Stream& stream) {
     tcp.close();
 }
 
+// The first bytes of a request body the parser refused as too large: enough for
+// the BOSH <body> start tag (and its sid), read for at most linger_timeout.
+template <class Stream>
+asio::awaitable<std::string> body_start(Stream& stream, beast::flat_buffer& buffer,
+                                        std::string start) {
+    constexpr std::size_t enough = 4096;
+    start += beast::buffers_to_string(buffer.data());
+    buffer.consume(buffer.size());
+    beast::get_lowest_layer(stream).expires_after(linger_timeout);
+    boost::system::error_code ec;
+    char chunk[enough];
+    while (!ec && start.size() < enough && start.find('>') == std::string::npos) {
+        auto n = co_await stream.async_read_some(asio::buffer(chunk, enough - start.size()),
+                                                 asio::redirect_error(use_awaitable, ec));
+        start.append(chunk, n);
+    }
+    co_return start;
+}
+
 template <class Stream>
 asio::awaitable<void> upgrade(http_service& svc, asio::io_context& io, Stream stream,
                               const http_request& req, std::string address) {
@@ -109,6 +129,15 @@ asio::awaitable<void> serve(http_service& svc, asio::io_context& io, Stream& str
         beast::get_lowest_layer(stream).expires_after(cfg.idle_timeout);
         boost::system::error_code ec;
         co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+        if (ec == http::error::body_limit && parser.get().method() == http::verb::post &&
+            path_of(parser.get().target()) == bosh_path) {
+            // A BOSH client learns from a terminate body, and its session ends.
+            auto start = co_await body_start(stream, buffer, parser.get().body());
+            co_await send(stream,
+                          co_await svc.bosh().oversized(parser.get(), start, io, secure, address),
+                          cfg.idle_timeout);
+            co_return co_await linger_close(stream);
+        }
         if (ec) {
             auto status = status_for(ec);
             if (!status) co_return;

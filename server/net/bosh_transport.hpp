@@ -3,9 +3,12 @@
 // on any connection and any I/O thread. bosh_session keeps the state on the
 // c2s session's own executor: the rid window and its reordering, the requests
 // held open until there is something to send (at most 'hold', each for at most
-// 'wait' seconds), the responses kept for retransmission until acknowledged, and
-// the inactivity timer that ends a session whose client went away. No thread
-// waits for anything: a held request is a stored reply and a timer.
+// 'wait' seconds), the responses kept for retransmission until acknowledged, the
+// overactivity rules, and the inactivity timer that ends a session whose client
+// went away. When the stream ends while no request is held, the session stays
+// (its timer holds it) until the client's next request fetches the final
+// response, or until 'inactivity' passes. No thread waits for anything: a held
+// request is a stored reply and a timer.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -46,14 +49,21 @@ struct bosh_params {
     std::chrono::seconds inactivity{60};  // longest time with no request held
     std::chrono::seconds polling{2};      // shortest interval between empty polls
     std::string from;                     // the host the client asked for
-    bool report_acks = false;             // the client sent ack='1' (XEP-0124 §9.1)
+    // The client sent ack='1' (XEP-0124 §9): its requests acknowledge responses
+    // (no 'ack' = all received), and ours say which requests arrived.
+    bool acks = false;
+    bool secure = false;  // created over HTTPS: only HTTPS may continue it
 };
 
 // One request body's attributes, as the HTTP side read them.
 struct bosh_request {
     std::uint64_t rid = 0;
     std::optional<std::uint64_t> ack;
-    std::string body;  // the whole <body/>, for the stream framing
+    bool payload = false;    // it has child elements
+    bool terminate = false;  // type='terminate'
+    bool pause = false;      // a 'pause' attribute
+    bool restart = false;    // xmpp:restart='true' (XEP-0206 §5)
+    std::string body;        // the whole <body/>, for the stream framing
 };
 
 class bosh_session : public std::enable_shared_from_this<bosh_session> {
@@ -64,9 +74,14 @@ class bosh_session : public std::enable_shared_from_this<bosh_session> {
 
     const std::string& sid() const { return sid_; }
     asio::any_io_executor executor() const { return ex_; }
+    // Immutable, so any thread may ask.
+    bool secure() const { return params_.secure; }
 
     // On executor(): a request for this session.
     void handle(bosh_request req, std::shared_ptr<bosh_reply> reply);
+    // On executor(): a request for this session that broke the rules before it
+    // could be read (a body over the size limit): the session ends with `condition`.
+    void refuse(std::uint64_t rid, std::string_view condition, std::shared_ptr<bosh_reply> reply);
 
     // For the transport (on executor()).
     asio::awaitable<std::string_view> read();
@@ -81,12 +96,14 @@ class bosh_session : public std::enable_shared_from_this<bosh_session> {
     };
 
     void terminate(std::string_view condition);
+    bool overactive(const bosh_request& req, std::chrono::steady_clock::time_point now) const;
     void take_in_order();
     void flush();
     void answer_oldest(bool with_data);
     std::string response(std::uint64_t rid, std::string payload, bool terminate,
                          std::string_view condition);
     void arm_inactivity();
+    void stop_inactivity();
     void end();
 
     asio::any_io_executor ex_;
@@ -103,6 +120,12 @@ class bosh_session : public std::enable_shared_from_this<bosh_session> {
     std::map<std::uint64_t, std::string> sent_;  // rid -> response, until acknowledged
     bool created_ = false;                       // the creation response went out
 
+    // For the overactivity rules (XEP-0124 §11, §12): the last new request (by
+    // arrival), and whether the last response carried payloads.
+    std::chrono::steady_clock::time_point last_new_at_{};
+    bool last_new_empty_ = false;
+    bool last_answer_empty_ = false;
+
     std::deque<std::string> inbox_;  // bodies for read(), in rid order
     std::string reading_;            // the body read() returned last
     asio::steady_timer input_ready_;
@@ -113,6 +136,9 @@ class bosh_session : public std::enable_shared_from_this<bosh_session> {
     bool ended_ = false;    // nothing more: requests get item-not-found
     std::string end_condition_;
     asio::steady_timer inactivity_;
+    // Bumped whenever the inactivity timer is re-armed or stopped: a handler that
+    // was already queued when that happened sees an old number and does nothing.
+    std::uint64_t inactivity_generation_ = 0;
 };
 
 class bosh_transport final : public transport {

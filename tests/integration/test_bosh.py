@@ -1,12 +1,13 @@
 """BOSH (XEP-0124 + XEP-0206) over raw HTTP: session creation, the rid window,
-retransmission of a lost response, held requests answered as soon as there is
-something to send, terminate, inactivity ending the session (with unavailable
-presence through the normal session end), errors as terminating bodies, CORS."""
+retransmission of a lost response, acks, held requests answered as soon as there
+is something to send or after 'wait', terminate, the end of a stream kept for
+the client's next request, inactivity ending the session (with unavailable
+presence through the normal session end), overactivity, HTTPS sessions refused
+over HTTP, body size, errors as terminating bodies, CORS."""
 
 import asyncio
 import base64
 import http.client
-import re
 import ssl
 import time
 import unittest
@@ -58,15 +59,15 @@ class Bosh:
         assert r.status == 200, (r.status, text)
         return text, ET.fromstring(text)
 
-    def create(self, wait=5, **attrs):
-        text, el = self.send(to="localhost", wait=wait, hold=1, ver="1.11",
+    def create(self, wait=5, hold=1, **attrs):
+        text, el = self.send(to="localhost", wait=wait, hold=hold, ver="1.11",
                              xmpp__version="1.0", **attrs)
         self.sid = el.get("sid")
         return text, el
 
-    def login(self, user):
+    def login(self, user, resource="bosh", **create_attrs):
         """SASL PLAIN (offered over HTTPS only), restart, bind: XEP-0206 §5."""
-        _, el = self.create()
+        _, el = self.create(**create_attrs)
         token = base64.b64encode(f"\0{user}\0secret".encode()).decode()
         text, _ = self.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
                             f"mechanism='PLAIN'>{token}</auth>")
@@ -74,14 +75,25 @@ class Bosh:
         text, _ = self.send(to="localhost", xmpp__restart="true")
         assert "urn:ietf:params:xml:ns:xmpp-bind" in text, text
         text, _ = self.send("<iq xmlns='jabber:client' type='set' id='bind1'><bind "
-                            "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bosh</resource>"
-                            "</bind></iq>")
-        assert f"<jid>{user}@localhost/bosh</jid>" in text, text
+                            f"xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>{resource}"
+                            "</resource></bind></iq>")
+        assert f"<jid>{user}@localhost/{resource}</jid>" in text, text
         self.send("<presence xmlns='jabber:client'/>")
 
 
 def condition(el):
     return el.get("type"), el.get("condition")
+
+
+def in_background(fn, *args, **kwargs):
+    """Starts a blocking request in a thread now; await the returned future."""
+    return asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+
+
+PING = ("<iq xmlns='jabber:client' type='get' id='{}' to='localhost'>"
+        "<ping xmlns='urn:xmpp:ping'/></iq>")
+STREAMS = "{http://etherx.jabber.org/streams}"
+XMPP_STREAMS = "{urn:ietf:params:xml:ns:xmpp-streams}"
 
 
 class BoshTest(ServerTestCase):
@@ -91,6 +103,10 @@ class BoshTest(ServerTestCase):
 
     def bosh(self, tls=False):
         return Bosh(self.server.https_port if tls else self.server.http_port, tls)
+
+    async def logged(self, text):
+        """Waits (bounded) for a line of the server's log, off the event loop."""
+        return await asyncio.to_thread(self.server.wait_for_log, text)
 
     def test_creation_response_carries_session_attributes_and_features(self):
         b = self.bosh()
@@ -218,6 +234,207 @@ class BoshTest(ServerTestCase):
         r, _ = b.post_raw(b.body(to="localhost", wait=1, hold=1),
                           headers={"Origin": "http://evil.example"})
         self.assertIsNone(r.getheader("Access-Control-Allow-Origin"))
+
+
+    # --- acks (XEP-0124 §9) ------------------------------------------------
+
+    def test_creation_response_acknowledges_the_creation_request_when_acks_are_on(self):
+        b = self.bosh()
+        _, el = b.create(ack="1")
+        self.assertEqual(el.get("ack"), str(b.rid))  # §7.2: the creation request's rid
+        _, el = self.bosh().create()
+        self.assertIsNone(el.get("ack"))  # no acks asked for, none given
+
+    async def test_responses_acknowledge_later_requests_and_acked_responses_are_forgotten(self):
+        b = self.bosh(tls=True)
+        await asyncio.to_thread(b.login, "bob", "acks", ack="1")
+        h = b.rid + 1
+        # h is held (empty) until h+1 comes; h+1 acknowledges the responses up to h-1
+        # (§9.2: it has not received h's yet). In whichever order they arrive, h is
+        # answered once h+1 is in, so its response says h+1 arrived (§9.1).
+        held = in_background(b.send, "", h)
+        pinged = in_background(b.send, PING.format("ack1"), h + 1, ack=h - 1)
+        b.rid = h + 1
+        _, held_el = await held
+        ping_text, ping_el = await pinged
+        self.assertEqual(held_el.get("ack"), str(h + 1))
+        # The newest request's response would acknowledge itself: no ack (§9.1).
+        self.assertIsNone(ping_el.get("ack"), ping_text)
+        self.assertIn("id='ack1'", ping_text)
+        # Not acknowledged yet: repeating h+1 gets the same response (§14.3).
+        again, _ = await asyncio.to_thread(b.send, PING.format("ack1"), h + 1, ack=h - 1)
+        self.assertEqual(again, ping_text)
+        # A request without ack says every response arrived: they are dropped, and
+        # asking for h+1 again ends the session (§14.3: not in the buffer).
+        after = in_background(b.send, "", h + 2)
+        self.assertTrue(await self.logged(f"bosh: {b.sid}: holding rid {h + 2}"))
+        _, el = await asyncio.to_thread(b.send, PING.format("ack1"), h + 1, ack=h - 1)
+        self.assertEqual(condition(el), ("terminate", "item-not-found"))
+        _, el = await after
+        self.assertEqual(el.get("type"), "terminate")
+
+    # --- wait (XEP-0124 §8) ------------------------------------------------
+
+    def test_held_empty_request_is_answered_empty_after_wait(self):
+        b = self.bosh()
+        _, el = b.create(wait=2)
+        self.assertEqual(el.get("wait"), "2")
+        started = time.monotonic()
+        text, el = b.send()
+        elapsed = time.monotonic() - started
+        self.assertGreaterEqual(elapsed, 2 * 0.8, "answered before 'wait' with nothing to say")
+        self.assertLess(elapsed, 6)
+        self.assertIsNone(el.get("type"), text)
+        self.assertEqual(list(el), [], text)
+
+    # --- the end of a stream (XEP-0206 §6) ---------------------------------
+
+    async def test_a_session_kicked_while_no_request_is_held_gets_its_end_at_the_next(self):
+        b = self.bosh(tls=True)
+        await asyncio.to_thread(b.login, "carol", "kicked")
+        # Every request got its response: none is held. The same full JID binds
+        # over TCP, which kicks the BOSH stream with <conflict/>.
+        await self.client("carol@localhost/kicked")
+        self.assertTrue(await self.logged("carol@localhost/kicked disconnected"))
+        text, el = await asyncio.to_thread(b.send)
+        self.assertEqual(condition(el), ("terminate", "remote-stream-error"), text)
+        error = el.find(STREAMS + "error")
+        self.assertIsNotNone(error, text)
+        self.assertIsNotNone(error.find(XMPP_STREAMS + "conflict"), text)
+        # Fetched: now the session is gone.
+        _, el = await asyncio.to_thread(b.send)
+        self.assertEqual(condition(el), ("terminate", "item-not-found"))
+
+    async def test_an_end_nobody_fetches_is_forgotten_after_inactivity(self):
+        b = self.bosh(tls=True)
+        await asyncio.to_thread(b.login, "alice", "unfetched")
+        await self.client("alice@localhost/unfetched")
+        self.assertTrue(await self.logged("alice@localhost/unfetched disconnected"))
+        self.assertTrue(await self.logged(
+            f"bosh: {b.sid}: the end of the stream was not fetched within 2 s"))
+        _, el = await asyncio.to_thread(b.send)
+        self.assertEqual(condition(el), ("terminate", "item-not-found"))
+
+    # --- overactivity (XEP-0124 §11, §12) ----------------------------------
+
+    async def test_more_simultaneous_requests_than_requests_is_policy_violation(self):
+        b = self.bosh()
+        _, el = b.create()
+        self.assertEqual(el.get("requests"), "2")
+        r = b.rid
+        held = in_background(b.send, "", r + 1)
+        self.assertTrue(await self.logged(f"bosh: {b.sid}: holding rid {r + 1}"))
+        # r+3 means r+1, r+2 and r+3 are all waiting for an answer: three.
+        _, el = await asyncio.to_thread(b.send, "", r + 3)
+        self.assertEqual(condition(el), ("terminate", "policy-violation"))
+        _, el = await held
+        self.assertEqual(condition(el), ("terminate", "policy-violation"))
+        self.assertTrue(await self.logged(
+            f"bosh: {b.sid}: 3 simultaneous requests, 'requests' is 2"))
+
+    async def test_one_more_request_is_allowed_to_terminate(self):
+        b = self.bosh()
+        b.create()
+        r = b.rid
+        held = in_background(b.send, "", r + 1)
+        self.assertTrue(await self.logged(f"bosh: {b.sid}: holding rid {r + 1}"))
+        ending = in_background(b.send, "", r + 3, type="terminate")
+        self.assertTrue(await self.logged(f"bosh: {b.sid}: rid {r + 3} waits for rid {r + 2}"))
+        _, middle = await asyncio.to_thread(b.send, "", r + 2)
+        _, first = await held
+        _, last = await ending
+        self.assertIsNone(first.get("type"))
+        self.assertIsNone(middle.get("type"))
+        self.assertEqual(condition(last), ("terminate", None))
+
+    async def test_an_empty_request_beside_a_held_one_sooner_than_polling_is_policy_violation(self):
+        b = self.bosh()
+        _, el = b.create()
+        self.assertEqual(el.get("polling"), "2")
+        r = b.rid
+        held = in_background(b.send, "", r + 1)
+        self.assertTrue(await self.logged(f"bosh: {b.sid}: holding rid {r + 1}"))
+        _, el = await asyncio.to_thread(b.send, "", r + 2)
+        self.assertEqual(condition(el), ("terminate", "policy-violation"))
+        _, el = await held
+        self.assertEqual(condition(el), ("terminate", "policy-violation"))
+
+    def test_polling_sooner_than_polling_is_policy_violation(self):
+        b = self.bosh()
+        _, el = b.create(hold=0)
+        self.assertEqual((el.get("hold"), el.get("requests"), el.get("polling")), ("0", "1", "2"))
+        self.assertEqual(el.get("inactivity"), "6")  # §12: longer than for held requests
+        started = time.monotonic()
+        text, el = b.send()  # a poll: answered at once
+        self.assertLess(time.monotonic() - started, 2)
+        self.assertIsNone(el.get("type"), text)
+        if list(el):
+            # The stream features came after the creation response: polling again
+            # at once is allowed when the last answer had something in it.
+            text, el = b.send()
+        self.assertEqual((el.get("type"), list(el)), (None, []), text)
+        _, el = b.send()  # empty again, right after an empty answer
+        self.assertEqual(condition(el), ("terminate", "policy-violation"))
+        self.assertTrue(self.server.wait_for_log(
+            f"bosh: {b.sid}: polling more often than every 2 s"))
+
+    def test_polling_at_the_polling_interval_is_fine(self):
+        b = self.bosh()
+        b.create(hold=0)
+        for _ in range(2):
+            sent_at = time.monotonic()
+            text, el = b.send()
+            self.assertIsNone(el.get("type"), text)
+            # The interval itself is what this test is about.
+            time.sleep(max(0.0, sent_at + 2.3 - time.monotonic()))
+        text, el = b.send()
+        self.assertIsNone(el.get("type"), text)
+
+    # --- HTTPS sessions (XEP-0124 §20.1) -----------------------------------
+
+    def test_a_session_created_over_https_is_not_continued_over_http(self):
+        b = self.bosh(tls=True)
+        b.create(wait=1)
+        plain = self.bosh()
+        plain.sid = b.sid
+        # Not answered: the connection is closed.
+        with self.assertRaises(http.client.RemoteDisconnected):
+            plain.post_raw(plain.body(rid=b.rid + 1))
+        self.assertTrue(self.server.wait_for_log(
+            f"request for HTTPS session {b.sid} over plain HTTP"))
+        # The session goes on over HTTPS, and that rid is still the next one.
+        text, el = b.send()
+        self.assertIsNone(el.get("type"), text)
+
+    # --- body size ---------------------------------------------------------
+
+    async def test_a_stanza_near_the_stanza_limit_fits_in_a_body(self):
+        bob = await self.client("bob@localhost/big")
+        b = self.bosh(tls=True)
+        await asyncio.to_thread(b.login, "carol", "big")
+        text = "x" * 240_000  # limits.max_stanza_bytes is 256 KiB
+        sent = in_background(b.send, "<message xmlns='jabber:client' to='bob@localhost/big' "
+                                     f"type='chat'><body>{text}</body></message>")
+        m = await bob.next_message(timeout=10)
+        self.assertEqual(m["body"], text)
+        await asyncio.to_thread(b.send, type="terminate")  # answers what is held
+        await sent
+
+    def test_a_body_over_the_limit_ends_its_session_with_policy_violation(self):
+        big = ("<message xmlns='jabber:client' to='bob@localhost'><body>" + "x" * 600_000 +
+               "</body></message>")
+        b = self.bosh()
+        b.create()
+        _, el = b.send(big)  # over http.max_body_bytes: 512 KiB by default
+        self.assertEqual(condition(el), ("terminate", "policy-violation"))
+        self.assertTrue(self.server.wait_for_log(
+            f"request body over http.max_body_bytes (524288); ending session {b.sid}"))
+        _, el = b.send()
+        self.assertEqual(condition(el), ("terminate", "item-not-found"))
+        # Without a session to end, the answer says the same.
+        r, out = self.bosh().post_raw(f"<body xmlns='{HTTPBIND}' rid='1'>{big}</body>")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(condition(ET.fromstring(out)), ("terminate", "policy-violation"))
 
 
 if __name__ == "__main__":
