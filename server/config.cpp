@@ -303,6 +303,8 @@ config build(const YAML::Node& root, const std::string& source, const std::files
     }
     if (root["limits"]) read_limits(root["limits"], cfg.limits);
     if (root["http"]) read_http(root["http"], cfg.http);
+    if (!root["http"] || !root["http"]["max_body_bytes"])
+        cfg.http.max_body_bytes = 2 * cfg.limits.max_stanza_bytes;
     if (root["sasl"]) read_sasl(root["sasl"], cfg.sasl);
     if (root["modules"]) read_modules(root["modules"], cfg);
     if (root["admin_socket"]) cfg.admin_socket = scalar(root["admin_socket"], "admin_socket");

@@ -51,7 +51,9 @@ struct limits_config {
 struct http_config {
     std::string web_root = "web";  // static files served at /; empty = none
     std::size_t max_header_bytes = 8 * 1024;
-    std::size_t max_body_bytes = 64 * 1024;
+    // Default: twice limits.max_stanza_bytes, so a BOSH body holds the largest
+    // stanza with room to spare.
+    std::size_t max_body_bytes = 512 * 1024;
     std::chrono::seconds idle_timeout{60};  // a keep-alive connection with no request
     // WebSocket: a ping after half of this without traffic, closed after all of it.
     std::chrono::seconds websocket_keepalive{60};

@@ -40,6 +40,7 @@ TEST(config_test, empty_file_gives_defaults) {
     EXPECT_FALSE(c.http.permessage_deflate);
     EXPECT_TRUE(c.tls.require_tls);
     EXPECT_EQ(c.limits.max_stanza_bytes, 256u * 1024);
+    EXPECT_EQ(c.http.max_body_bytes, 512u * 1024);  // twice the stanza limit
     EXPECT_EQ(c.data_dir, "/etc/parley/data");
     EXPECT_EQ(c.database_path(), "/etc/parley/data/parley.db");
     EXPECT_EQ(c.admin_socket_path(), "/etc/parley/data/parleyctl.sock");
@@ -169,6 +170,16 @@ TEST(config_test, http_listeners_and_options) {
     EXPECT_EQ(c.http.bosh_inactivity, std::chrono::seconds(90));
     EXPECT_EQ(c.http.cors_origins,
               (std::vector<std::string>{"https://chat.example.com", "http://localhost:8080"}));
+}
+
+TEST(config_test, http_body_limit_follows_the_stanza_limit_unless_set) {
+    // A BOSH body must hold the largest stanza a client may send.
+    auto r = parse("limits: {max_stanza_bytes: 1048576}\nhttp: {web_root: web}\n");
+    ASSERT_TRUE(r.config) << r.error;
+    EXPECT_EQ(r.config->http.max_body_bytes, 2u * 1048576);
+    r = parse("http: {max_body_bytes: 300000}\nlimits: {max_stanza_bytes: 1048576}\n");
+    ASSERT_TRUE(r.config) << r.error;
+    EXPECT_EQ(r.config->http.max_body_bytes, 300000u);
 }
 
 TEST(config_test, http_mistakes_name_key_and_line) {
