@@ -42,6 +42,11 @@ struct stream_parser::impl {
     bool stopped = false;
     bool in_parse = false;
     bool reset_pending = false;
+    bool priming = false;    // replaying start_tag into a fresh parser (resume())
+    std::string default_ns;  // declared on the stream element (xmlns='...')
+    // The stream element's start tag as it arrived: what a released parser needs
+    // to parse the rest of the stream with the same namespaces (release()).
+    std::string start_tag;
 
     // Byte positions are counted from this parser's first byte.
     long long fed = 0;             // bytes given to expat so far
@@ -58,6 +63,7 @@ struct stream_parser::impl {
         XML_SetUserData(p, this);
         XML_SetElementHandler(p, &impl::on_start, &impl::on_end);
         XML_SetCharacterDataHandler(p, &impl::on_text);
+        XML_SetStartNamespaceDeclHandler(p, &impl::on_ns_decl);
         XML_SetCommentHandler(p, &impl::on_comment);
         XML_SetProcessingInstructionHandler(p, &impl::on_pi);
         XML_SetStartDoctypeDeclHandler(p, &impl::on_doctype);
@@ -73,6 +79,8 @@ struct stream_parser::impl {
         XML_SetReparseDeferralEnabled(p, XML_FALSE);
 #endif
         depth = 0;
+        default_ns.clear();
+        start_tag.clear();
         stack.clear();
         opened = false;
         fed = boundary = reset_boundary = stanza_start = last_event = 0;
@@ -134,10 +142,49 @@ struct stream_parser::impl {
         if (s.depth == 1) {
             s.opened = true;
             s.boundary = s.event_end();
+            if (s.priming) return;  // the header was reported when it first came
+            s.capture_start_tag();
+            // No attribute of expat's has an empty namespace and the name xmlns,
+            // so this cannot collide with one the peer sent.
+            if (!s.default_ns.empty()) el->set_attr("", "xmlns", s.default_ns);
             if (s.events.on_open) s.events.on_open(*el);
             return;
         }
         s.stack.push_back(std::move(el));
+    }
+
+    // Keeps the bytes of the stream element's start tag (called from its start
+    // handler). expat holds the whole tag in its buffer then, whatever pieces it
+    // came in. Without them (a header over max_header_bytes, an expat built
+    // without XML_CONTEXT_BYTES) the parser just cannot be released.
+    void capture_start_tag() {
+        start_tag.clear();
+        int offset = 0, size = 0;
+        const char* buf = XML_GetInputContext(p, &offset, &size);
+        int count = XML_GetCurrentByteCount(p);
+        if (buf && count > 0 && offset >= 0 && offset <= size && count <= size - offset &&
+            std::size_t(count) <= limits.max_header_bytes)
+            start_tag.assign(buf + offset, std::size_t(count));
+    }
+
+    // Everything fed so far has been reported and the stream is between
+    // top-level elements: nothing but the stream element's context is left.
+    bool at_clean_point() const {
+        return p && !in_parse && active() && opened && depth == 1 && stack.empty() &&
+               last_event == fed && !start_tag.empty();
+    }
+
+    // A fresh expat parser in the state the released one had: inside the stream
+    // element. Byte positions restart at the replayed tag, so pending bytes and
+    // limits count from here as they would have from the released parser's
+    // boundary.
+    void resume() {
+        auto tag = std::move(start_tag);
+        create();
+        priming = true;
+        parse_slice(tag);
+        priming = false;
+        start_tag = std::move(tag);
     }
 
     static void XMLCALL on_end(void* ud, const char*) {
@@ -174,6 +221,13 @@ struct stream_parser::impl {
             s.fail(parse_error::not_well_formed, "text outside of any stanza");
         }
         // Whitespace between stanzas is the keepalive of RFC 6120 §4.6.1.
+    }
+
+    // RFC 6120 §4.8.2: the stream's content namespace is the default namespace
+    // its header declares; the session checks it.
+    static void XMLCALL on_ns_decl(void* ud, const char* prefix, const char* uri) {
+        auto& s = self(ud);
+        if (s.depth == 0 && !prefix) s.default_ns = uri ? uri : "";
     }
 
     static void XMLCALL on_comment(void* ud, const char*) {
@@ -234,6 +288,12 @@ stream_parser::~stream_parser() = default;
 
 bool stream_parser::feed(std::string_view bytes) {
     auto& s = *impl_;
+    if (!s.p && !s.failed && !s.stopped) {
+        // Released. Whitespace keepalives (RFC 6120 §4.6.1) between stanzas need
+        // no parser: they are valid here and reported to nobody.
+        if (is_whitespace(bytes)) return true;
+        s.resume();
+    }
     while (!bytes.empty() && !s.failed && !s.stopped) {
         auto slice = bytes.substr(0, feed_slice);
         auto consumed = s.parse_slice(slice);
@@ -268,6 +328,20 @@ void stream_parser::stop() {
     s.stopped = true;
     s.stack.clear();
     if (s.in_parse) XML_StopParser(s.p, XML_FALSE);
+}
+
+bool stream_parser::release() {
+    auto& s = *impl_;
+    if (!s.p) return true;
+    if (!s.at_clean_point()) return false;
+    s.destroy();
+    s.stack = {};
+    s.boundary = s.last_event = s.fed;  // whitespace since the last element is done with
+    return true;
+}
+
+bool stream_parser::released() const {
+    return !impl_->p;
 }
 
 bool stream_parser::in_element() const {

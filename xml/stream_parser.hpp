@@ -38,7 +38,9 @@ enum class parse_error {
 
 struct parser_events {
     // The stream header (depth 1 start tag). `header` is the stream element
-    // itself with no children; its qname tells the caller the namespace.
+    // itself with no children; its qname tells the caller the namespace, and an
+    // attribute named "xmlns" with no namespace holds the default (content)
+    // namespace the header declared, when it declared one.
     std::function<void(const element& header)> on_open;
     // A complete top-level element (a stanza, <starttls/>, <auth/>, ...).
     std::function<void(element_ptr el)> on_element;
@@ -69,6 +71,18 @@ class stream_parser {
     // Stop delivering events (e.g. the session is closing). Callable from inside a
     // callback; feed() returns false from then on.
     void stop();
+
+    // Frees the expat parser and its buffers (≈ 11 KiB) while the stream is quiet,
+    // keeping only the stream element's start tag; the next feed() replays that
+    // tag into a fresh parser, without reporting the header again, and goes on
+    // with the same namespaces, limits and restrictions. Done only at a clean
+    // point: the stream is open, no top-level element has begun, every byte fed
+    // has been parsed, and the parser has not failed, stopped or been asked to
+    // reset (and not from inside a callback). Returns whether the parser is
+    // released (true if it already was). Whitespace fed to a released parser
+    // leaves it released. reset() works as usual.
+    bool release();
+    bool released() const;
 
     // Bytes currently buffered in the partially parsed element; lets idle
     // sessions be measured and the caller release memory.

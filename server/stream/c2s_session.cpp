@@ -29,6 +29,12 @@ xml::parser_limits limits_from(const config& cfg) {
 // How long a closing stream may take to write its last bytes.
 constexpr auto close_grace = std::chrono::seconds(5);
 
+// How long an established stream must be quiet before its parser (≈ 11 KiB of
+// expat state) and output buffers are freed. Building the parser again costs
+// about as much CPU as one more routed message (≈ 34,000 instructions, 3 µs), so
+// a stream pays it at most once per delay, and a busy one never does.
+constexpr auto parser_release_delay = std::chrono::seconds(5);
+
 xml::stream_condition condition_for(xml::parse_error e) {
     switch (e) {
         case xml::parse_error::restricted_xml:
@@ -84,12 +90,18 @@ asio::awaitable<void> c2s_session::run() {
             auto input = co_await transport_->read();
             last_read_ = std::chrono::steady_clock::now();
             framing_->feed(input);
-            while (!inbox_.empty() && state_ != stream_state::closing) {
-                auto ev = std::move(inbox_.front());
-                inbox_.pop_front();
+            // process() may clear the rest (pipelined input after <starttls/>).
+            for (std::size_t i = 0; i < inbox_.size() && state_ != stream_state::closing; ++i) {
+                auto ev = std::move(inbox_[i]);
                 co_await process(ev);
             }
             inbox_.clear();
+            // A quiet stream releases its parser later: the deadline timer wakes
+            // for it (set once per quiet spell, not on every read).
+            if (!release_pending_ && state_ == stream_state::established) {
+                release_pending_ = true;
+                arm_deadline();
+            }
         }
         // Closing: close_after_flush() ends the connection once the last bytes
         // (a stream error, our closing tag) are written.
@@ -242,7 +254,7 @@ void c2s_session::deliver(std::shared_ptr<const std::string> bytes) {
 }
 
 void c2s_session::arm_deadline() {
-    deadline_.expires_at(deadline());
+    deadline_.expires_at(next_wake());
     deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         if (auto self = weak.lock(); self && !ec) self->on_deadline();
     });
@@ -259,19 +271,45 @@ std::chrono::steady_clock::time_point c2s_session::deadline() const {
     return std::max(last_read_, transport_->last_activity()) + ctx_.config.limits.idle_timeout;
 }
 
+std::chrono::steady_clock::time_point c2s_session::next_wake() const {
+    auto at = deadline();
+    if (release_pending_ && state_ == stream_state::established)
+        at = std::min(at, last_read_ + parser_release_delay);
+    return at;
+}
+
 void c2s_session::on_deadline() {
     if (finished_) return;
+    auto now = std::chrono::steady_clock::now();
     if (state_ == stream_state::closing) {
-        if (std::chrono::steady_clock::now() < deadline()) return arm_deadline();
+        if (now < deadline()) return arm_deadline();
         log::debug("c2s", remote_address(), ": peer did not read the end of the stream; closing");
         return transport_->close();  // fails the pending write; close_after_flush finishes
     }
-    if (std::chrono::steady_clock::now() >= deadline()) {
+    if (now >= deadline()) {
         log::info("c2s", remote_address(), ": ",
                   state_ == stream_state::established ? "idle" : "handshake", " timeout");
         return fail(xml::stream_condition::connection_timeout);
     }
+    if (release_pending_ && state_ == stream_state::established &&
+        now >= last_read_ + parser_release_delay) {
+        // Tried once per quiet spell: a stream that stopped mid-element keeps its
+        // parser until more input comes.
+        release_pending_ = false;
+        release_idle();
+    }
     arm_deadline();
+}
+
+void c2s_session::release_idle() {
+    framing_->release();
+    if (inbox_.empty()) std::vector<parser_event>().swap(inbox_);
+    // The queues are empty whenever no write is in flight; their capacity is
+    // whatever the last burst needed.
+    if (!writing_) {
+        output_units().swap(outbuf_);
+        output_units().swap(inflight_);
+    }
 }
 
 void c2s_session::finish() {

@@ -14,10 +14,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "sasl/authenticator.hpp"
 #include "server/net/transport.hpp"
@@ -79,7 +79,9 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     asio::awaitable<void> close_after_flush();
     void arm_deadline();
     std::chrono::steady_clock::time_point deadline() const;
+    std::chrono::steady_clock::time_point next_wake() const;
     void on_deadline();
+    void release_idle();
     void finish();
 
     // c2s_negotiation.cpp: RFC 6120 §4-7
@@ -103,7 +105,9 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     asio::io_context& io_;
     std::unique_ptr<transport> transport_;
     std::unique_ptr<framing> framing_;
-    std::deque<parser_event> inbox_;
+    // Events of one read, handled in order (a vector: an empty std::deque still
+    // holds a 512-byte block, and idle sessions are many).
+    std::vector<parser_event> inbox_;
     stream_state state_ = stream_state::wait_for_stream;
     bool header_sent_ = false;
     bool authenticated_ = false;
@@ -126,6 +130,9 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     std::chrono::steady_clock::time_point connected_at_;
     std::chrono::steady_clock::time_point closing_at_;
     std::chrono::steady_clock::time_point last_read_;
+    // The deadline timer also wakes parser_release_delay after the last read, to
+    // release the parser and buffers of a quiet session; set again by the next read.
+    bool release_pending_ = false;
     asio::steady_timer deadline_;
 };
 

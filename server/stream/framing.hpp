@@ -26,6 +26,11 @@ class framing {
     virtual void restart() = 0;
     // Report nothing more (the session is closing).
     virtual void stop() = 0;
+    // The stream has been quiet for a while: free what parsing holds between
+    // elements (the expat parser); the next feed() builds it again. Returns
+    // whether nothing is held now; false when the framing holds nothing it can
+    // give back or the input stopped mid-element (tried again after more input).
+    virtual bool release() { return false; }
 
     // Output units, appended to `out`.
     virtual void header(const xml::stream_header& h, output_units& out) const = 0;

@@ -15,6 +15,7 @@ class stream_framing final : public framing {
     void feed(std::string_view input) override { parser_.feed(input); }
     void restart() override { parser_.reset(); }
     void stop() override { parser_.stop(); }
+    bool release() override { return parser_.release(); }
 
     void header(const xml::stream_header& h, output_units& out) const override {
         out.append(xml::open_stream(h));

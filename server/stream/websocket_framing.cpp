@@ -57,6 +57,13 @@ class websocket_framing final : public framing {
         stopped_ = true;
         parser_.stop();
     }
+    // Between messages the parser sits inside our own header, which it replays
+    // into a fresh expat parser at the next message.
+    bool release() override {
+        if (stopped_ || failed_) return false;
+        got_ = {};
+        return parser_.release();
+    }
 
     void header(const xml::stream_header& h, output_units& out) const override {
         // RFC 7395 §3.3.2: the header's attributes on <open/>, written by the

@@ -302,5 +302,337 @@ TEST(stream_parser_test, stop_ends_event_delivery) {
     EXPECT_EQ(h.rec.elements.size(), 0u);
 }
 
+// release(): an idle stream gives its expat parser back and the next feed()
+// goes on in a fresh one primed with the stream element's start tag.
+
+const std::string ns_header =
+    "<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client' "
+    "xmlns:stream='http://etherx.jabber.org/streams' xmlns:e='urn:example:e' "
+    "xml:lang='en' version='1.0'>";
+
+const std::string stanzas =
+    "<message to='juliet@example.com' type='chat' xml:lang='de'>"
+    "<body>caf\xc3\xa9 &amp; &lt;tea&gt;</body>"
+    "<x xmlns='urn:example:x' a='1'><y/></x></message>"
+    " \n"
+    "<iq type='get' id='r1'><q:query xmlns:q='jabber:iq:roster'/></iq>"
+    "<e:ping e:n='1'/>"
+    "<presence/>";
+
+TEST(stream_parser_release_test, released_between_stanzas_and_resumed_on_the_next_feed) {
+    harness h;
+    EXPECT_TRUE(h.feed(ns_header + "<presence/>"));
+    EXPECT_FALSE(h.parser.released());
+    EXPECT_TRUE(h.parser.release());
+    EXPECT_TRUE(h.parser.released());
+    EXPECT_TRUE(h.parser.release());  // already released
+    EXPECT_EQ(h.parser.pending_bytes(), 0u);
+    EXPECT_FALSE(h.parser.in_element());
+    EXPECT_TRUE(h.feed("<presence type='unavailable'/>"));
+    EXPECT_FALSE(h.parser.released());
+    ASSERT_EQ(h.rec.events.size(), 3u);  // the header is reported once
+    EXPECT_TRUE(h.rec.events[0].starts_with("open"));
+    EXPECT_EQ(h.rec.events[2], "element <presence type='unavailable'/>");
+    EXPECT_FALSE(h.rec.error);
+}
+
+TEST(stream_parser_release_test,
+     stanzas_split_at_every_byte_after_a_release_give_identical_events) {
+    harness whole;
+    whole.feed(ns_header + "<presence/>" + stanzas);
+    for (std::size_t cut = 1; cut < stanzas.size(); ++cut) {
+        harness h;
+        h.feed(ns_header + "<presence/>");
+        ASSERT_TRUE(h.parser.release());
+        h.feed(stanzas.substr(0, cut));
+        // Released again wherever the cut allows it; refused anywhere else.
+        h.parser.release();
+        h.feed(stanzas.substr(cut));
+        ASSERT_EQ(h.rec.events, whole.rec.events) << "split at byte " << cut;
+    }
+}
+
+TEST(stream_parser_release_test, released_after_every_stanza_gives_identical_events) {
+    harness whole;
+    std::string many;
+    for (int i = 0; i < 100; ++i) many += stanzas;
+    whole.feed(ns_header + many);
+    harness h;
+    h.feed(ns_header);
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_TRUE(h.parser.release()) << i;
+        ASSERT_TRUE(h.feed(stanzas)) << i;
+    }
+    EXPECT_EQ(h.rec.events, whole.rec.events);
+}
+
+TEST(stream_parser_release_test, namespaces_and_language_survive_a_release) {
+    harness h;
+    // The header itself arrives in pieces.
+    for (std::size_t i = 0; i < ns_header.size(); i += 7) h.feed(ns_header.substr(i, 7));
+    ASSERT_TRUE(h.parser.release());
+    ASSERT_TRUE(h.feed(stanzas));
+    ASSERT_EQ(h.rec.elements.size(), 4u);
+    const auto& msg = *h.rec.elements[0];
+    EXPECT_EQ(msg.name(), (qname{std::string(ns::client), "message"}));
+    EXPECT_EQ(msg.attr(ns::xml, "lang").value_or(""), "de");
+    EXPECT_EQ(msg.child(ns::client, "body")->text(), "caf\xc3\xa9 & <tea>");
+    ASSERT_NE(msg.child("urn:example:x", "x"), nullptr);
+    EXPECT_EQ(h.rec.elements[1]->first_child()->name(), (qname{"jabber:iq:roster", "query"}));
+    // A prefix the stream element declared.
+    EXPECT_EQ(h.rec.elements[2]->name(), (qname{"urn:example:e", "ping"}));
+    EXPECT_EQ(h.rec.elements[2]->attr("urn:example:e", "n").value_or(""), "1");
+    EXPECT_EQ(h.rec.elements[3]->name(), (qname{std::string(ns::client), "presence"}));
+    // An undeclared prefix is still an error.
+    EXPECT_FALSE(h.feed("<foo:bar/>"));
+    EXPECT_EQ(h.rec.error, parse_error::not_well_formed);
+}
+
+TEST(stream_parser_release_test, closing_tag_after_a_release_closes_the_stream) {
+    harness h;
+    h.feed(ns_header + "<presence/>");
+    ASSERT_TRUE(h.parser.release());
+    EXPECT_TRUE(h.feed("</stream:stream>"));
+    EXPECT_EQ(h.rec.events.back(), "close");
+    EXPECT_FALSE(h.rec.error);
+}
+
+TEST(stream_parser_release_test, wrong_closing_tag_after_a_release_is_not_well_formed) {
+    harness h;
+    h.feed(ns_header);
+    ASSERT_TRUE(h.parser.release());
+    EXPECT_FALSE(h.feed("</stream>"));
+    EXPECT_EQ(h.rec.error, parse_error::not_well_formed);
+}
+
+TEST(stream_parser_release_test, whitespace_keepalives_leave_the_parser_released) {
+    harness h;
+    h.feed(ns_header + "<presence/> \n");
+    ASSERT_TRUE(h.parser.release());
+    for (int i = 0; i < 10; ++i) EXPECT_TRUE(h.feed(" "));
+    EXPECT_TRUE(h.feed("\r\n\t"));
+    EXPECT_TRUE(h.parser.released());
+    EXPECT_TRUE(h.feed("\n<presence type='unavailable'/>\n"));
+    EXPECT_FALSE(h.parser.released());
+    EXPECT_EQ(h.rec.elements.size(), 2u);
+    EXPECT_FALSE(h.rec.error);
+    // Whitespace parsed by the live parser is no obstacle either.
+    EXPECT_TRUE(h.parser.release());
+}
+
+TEST(stream_parser_release_test, refused_anywhere_but_between_stanzas) {
+    {
+        harness h;  // nothing yet
+        EXPECT_FALSE(h.parser.release());
+    }
+    {
+        harness h;  // header incomplete
+        h.feed(ns_header.substr(0, ns_header.size() - 3));
+        EXPECT_FALSE(h.parser.release());
+        h.feed(ns_header.substr(ns_header.size() - 3));
+        EXPECT_TRUE(h.parser.release());
+    }
+    {
+        harness h;  // inside a stanza
+        h.feed(ns_header + "<message><body>hel");
+        EXPECT_TRUE(h.parser.in_element());
+        EXPECT_FALSE(h.parser.release());
+        EXPECT_TRUE(h.feed("lo</body></message>"));
+        ASSERT_EQ(h.rec.elements.size(), 1u);
+        EXPECT_EQ(h.rec.elements[0]->child(ns::client, "body")->text(), "hello");
+    }
+    {
+        harness h;  // a start tag not yet complete: bytes expat holds unparsed
+        h.feed(ns_header + "<presence/><mess");
+        EXPECT_FALSE(h.parser.in_element());
+        EXPECT_GT(h.parser.pending_bytes(), 0u);
+        EXPECT_FALSE(h.parser.release());
+        EXPECT_TRUE(h.feed("age/>"));
+        EXPECT_EQ(h.rec.elements.size(), 2u);
+        EXPECT_TRUE(h.parser.release());
+    }
+    {
+        harness h;  // half a UTF-8 character
+        h.feed(ns_header + "<message><body>caf\xc3");
+        EXPECT_FALSE(h.parser.release());
+        h.feed("\xa9</body></message>");
+        EXPECT_EQ(h.rec.elements.size(), 1u);
+    }
+    {
+        harness h;  // after an error
+        h.feed(ns_header + "<!-- no -->");
+        ASSERT_TRUE(h.rec.error);
+        EXPECT_FALSE(h.parser.release());
+    }
+    {
+        harness h;  // stopped
+        h.feed(ns_header);
+        h.parser.stop();
+        EXPECT_FALSE(h.parser.release());
+        EXPECT_FALSE(h.feed("<presence/>"));
+    }
+    {
+        harness h;  // after the stream closed
+        h.feed(ns_header + "</stream:stream>");
+        EXPECT_FALSE(h.parser.release());
+    }
+}
+
+TEST(stream_parser_release_test, refused_from_inside_a_callback_and_while_a_reset_is_pending) {
+    recorder rec;
+    std::unique_ptr<stream_parser> parser;
+    std::vector<bool> results;
+    auto cb = rec.callbacks();
+    auto on_element = cb.on_element;
+    cb.on_element = [&](element_ptr el) {
+        bool restart = el->local_name() == "starttls";
+        on_element(std::move(el));
+        results.push_back(parser->release());
+        if (restart) {
+            parser->reset();
+            results.push_back(parser->release());
+        }
+    };
+    parser = std::make_unique<stream_parser>(cb);
+    EXPECT_TRUE(parser->feed(header +
+                             "<presence/><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" +
+                             header + "<presence/>"));
+    EXPECT_EQ(results, (std::vector<bool>{false, false, false, false}));
+    EXPECT_EQ(rec.elements.size(), 3u);
+    EXPECT_TRUE(parser->release());
+}
+
+TEST(stream_parser_release_test, reset_after_a_release_starts_a_new_stream) {
+    harness h;
+    h.feed(ns_header + "<presence/>");
+    ASSERT_TRUE(h.parser.release());
+    h.parser.reset();
+    EXPECT_FALSE(h.parser.released());
+    EXPECT_FALSE(h.parser.release());  // no stream yet
+    EXPECT_TRUE(h.feed(header + "<presence type='unavailable'/>"));
+    ASSERT_EQ(h.rec.events.size(), 4u);
+    EXPECT_TRUE(h.rec.events[2].starts_with("open"));
+    EXPECT_EQ(h.rec.events[3], "element <presence type='unavailable'/>");
+    // The new stream's header is the one replayed after the next release: the
+    // old one's e: prefix is gone.
+    ASSERT_TRUE(h.parser.release());
+    EXPECT_FALSE(h.feed("<e:ping/>"));
+    EXPECT_EQ(h.rec.error, parse_error::not_well_formed);
+}
+
+TEST(stream_parser_release_test, restart_inside_a_callback_after_a_release) {
+    recorder rec;
+    std::unique_ptr<stream_parser> parser;
+    auto cb = rec.callbacks();
+    auto on_element = cb.on_element;
+    cb.on_element = [&](element_ptr el) {
+        bool restart = el->local_name() == "success";
+        on_element(std::move(el));
+        if (restart) parser->reset();
+    };
+    parser = std::make_unique<stream_parser>(cb);
+    EXPECT_TRUE(parser->feed(header));
+    ASSERT_TRUE(parser->release());
+    EXPECT_TRUE(parser->feed("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" + header +
+                             "<presence/>"));
+    ASSERT_EQ(rec.events.size(), 4u);
+    EXPECT_TRUE(rec.events[2].starts_with("open"));
+    EXPECT_EQ(rec.events[3], "element <presence/>");
+    EXPECT_TRUE(parser->release());
+    EXPECT_TRUE(parser->feed("</stream:stream>"));
+    EXPECT_EQ(rec.events.back(), "close");
+}
+
+TEST(stream_parser_release_test, stanza_limit_counts_from_the_resume_point) {
+    parser_limits limits;
+    limits.max_stanza_bytes = 4096;
+    harness h(limits);
+    h.feed(ns_header);
+    // Just under the limit passes after every release...
+    std::string body(4096 - std::string("<message><body></body></message>").size(), 'b');
+    std::string fits = "<message><body>" + body + "</body></message>";
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(h.parser.release());
+        ASSERT_TRUE(h.feed(fits)) << i;
+    }
+    EXPECT_EQ(h.rec.elements.size(), 5u);
+    // ...one byte more does not, whole or in pieces.
+    ASSERT_TRUE(h.parser.release());
+    EXPECT_FALSE(h.feed("<message><body>" + body + "b</body></message>"));
+    EXPECT_EQ(h.rec.error, parse_error::policy_violation);
+
+    harness pieces(limits);
+    pieces.feed(ns_header);
+    ASSERT_TRUE(pieces.parser.release());
+    pieces.feed("<message><body>");
+    for (int i = 0; i < 10 && pieces.feed(std::string(512, 'b')); ++i) {
+    }
+    EXPECT_EQ(pieces.rec.error, parse_error::policy_violation);
+    EXPECT_LE(pieces.rec.fed_at_error, ns_header.size() + 4096 + 512);
+}
+
+TEST(stream_parser_release_test, token_limit_still_holds_after_a_release) {
+    harness h;
+    h.feed(ns_header);
+    ASSERT_TRUE(h.parser.release());
+    h.feed("<message to='");
+    for (int i = 0; i < 200 && h.feed(std::string(512, 'a')); ++i) {
+    }
+    EXPECT_EQ(h.rec.error, parse_error::policy_violation);
+    EXPECT_LE(h.rec.fed_at_error, ns_header.size() + 32 * 1024 + 1024);
+}
+
+TEST(stream_parser_release_test, header_over_the_limit_is_never_released) {
+    parser_limits limits;
+    limits.max_header_bytes = 64;
+    harness h(limits);
+    EXPECT_TRUE(h.feed(ns_header));  // arrived whole: accepted, but not kept
+    EXPECT_FALSE(h.parser.release());
+    EXPECT_TRUE(h.feed("<presence/>"));
+    EXPECT_EQ(h.rec.elements.size(), 1u);
+}
+
+struct restricted_case {
+    const char* name;
+    std::string input;
+    parse_error expected;
+};
+
+class restricted_after_release : public ::testing::TestWithParam<restricted_case> {};
+
+TEST_P(restricted_after_release, ends_the_stream_with_the_right_error) {
+    harness h;
+    h.feed(ns_header + "<presence/>");
+    ASSERT_TRUE(h.parser.release());
+    EXPECT_FALSE(h.feed(GetParam().input));
+    ASSERT_TRUE(h.rec.error) << GetParam().name;
+    EXPECT_EQ(*h.rec.error, GetParam().expected) << GetParam().name;
+    auto count = h.rec.events.size();
+    EXPECT_FALSE(h.feed("<presence/>"));
+    EXPECT_EQ(h.rec.events.size(), count);
+    EXPECT_FALSE(h.parser.release());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    rfc6120_section11, restricted_after_release,
+    ::testing::Values(
+        restricted_case{"comment", "<!-- hi -->", parse_error::restricted_xml},
+        restricted_case{"comment in stanza", "<message><!-- hi --></message>",
+                        parse_error::restricted_xml},
+        restricted_case{"processing instruction", "<?php echo 1; ?>", parse_error::restricted_xml},
+        restricted_case{"doctype", "<!DOCTYPE x>", parse_error::not_well_formed},
+        restricted_case{"undefined entity", "<message><body>&foo;</body></message>",
+                        parse_error::not_well_formed},
+        restricted_case{"invalid utf-8", "<message><body>\xff\xfe</body></message>",
+                        parse_error::not_well_formed},
+        restricted_case{"second header", ns_header, parse_error::not_well_formed},
+        restricted_case{"text between stanzas", "hello", parse_error::not_well_formed}),
+    [](const auto& info) {
+        std::string n = info.param.name;
+        for (auto& c : n)
+            if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+        return n;
+    });
+
 }  // namespace
 }  // namespace xml
