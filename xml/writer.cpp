@@ -1,11 +1,13 @@
 #include "xml/writer.hpp"
 
+#include <array>
+
 #include "xml/namespaces.hpp"
 
 namespace xml {
 namespace {
 
-const char* entity(char c, bool in_attr) {
+const char* entity(char c) {
     switch (c) {
         case '&':
             return "&amp;";
@@ -14,25 +16,35 @@ const char* entity(char c, bool in_attr) {
         case '>':
             return "&gt;";
         case '\'':
-            return in_attr ? "&apos;" : nullptr;
-        case '"':
-            return in_attr ? "&quot;" : nullptr;
+            return "&apos;";
         default:
-            return nullptr;
+            return "&quot;";
     }
 }
 
+// Which bytes need an entity: one table load per byte on the hot path (every
+// stanza is serialized once per routing), instead of a switch per byte.
+using byte_table = std::array<bool, 256>;
+constexpr byte_table markup_table(std::string_view chars) {
+    byte_table t{};
+    for (char c : chars) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}
+constexpr byte_table text_markup = markup_table("&<>");
+constexpr byte_table attr_markup = markup_table("&<>'\"");
+
 void append_escaped(std::string& out, std::string_view s, bool in_attr) {
+    const byte_table& markup = in_attr ? attr_markup : text_markup;
     // Runs without markup characters (nearly all text) are copied whole.
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char* e = entity(s[i], in_attr);
-        if (!e) continue;
-        out.append(s.data() + run, i - run);
-        out += e;
-        run = i + 1;
+    const char* run = s.data();
+    const char* end = run + s.size();
+    for (const char* p = run; p != end; ++p) {
+        if (!markup[static_cast<unsigned char>(*p)]) continue;
+        out.append(run, std::size_t(p - run));
+        out += entity(*p);
+        run = p + 1;
     }
-    out.append(s.data() + run, s.size() - run);
+    out.append(run, std::size_t(end - run));
 }
 
 // `default_ns` is the default namespace in effect where `el` is written.
