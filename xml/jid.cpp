@@ -206,11 +206,12 @@ std::optional<std::string> nameprep_domain(std::string_view domain) {
             c = char(c - 'A' + 'a');
     }
     if (ascii) {
-        in_addr a4{};
-        if (inet_pton(AF_INET, lowered.c_str(), &a4) == 1) return lowered;
         // A-labels ("xn--") are stored as U-labels, so both spellings compare equal.
+        // (Checked first: this is every stanza's 'to'; an IPv4 address passes too.)
         if (is_plain_ascii_domain(lowered) && lowered.find("xn--") == std::string::npos)
             return lowered;
+        in_addr a4{};
+        if (inet_pton(AF_INET, lowered.c_str(), &a4) == 1) return lowered;
         // ASCII with characters no hostname has ('@', '/', ' ', '_', ...).
         for (char c : lowered)
             if (!is_ascii_label_char(c) && c != '.') return std::nullopt;
