@@ -82,7 +82,7 @@ class blocking final : public server::module {
 
     // XEP-0191 §3.3: the user's own stanzas to a blocked JID are refused.
     handled outbound(const server::routed_stanza& s) {
-        if (s.to.empty() || !lists_.blocks(s.from.bare(), s.to)) return handled::no;
+        if (s.to.empty() || !lists_.blocks(s.from, s.to)) return handled::no;
         if (s.el->attr_or("type", "") == "error") return handled::yes;
         auto err = xml::make_error(xml::error_condition::not_acceptable);
         err.app_condition = xml::builder(ns_blocking_errors, "blocked").done();
@@ -95,9 +95,10 @@ class blocking final : public server::module {
 
     handled inbound(const server::account_stanza& ev) {
         const auto& s = ev.s;
-        if (s.from.bare() == s.to.bare()) return handled::no;
+        // Per stanza between accounts: compared in place, no bare JIDs built.
+        if (s.from.local() == s.to.local() && s.from.domain() == s.to.domain()) return handled::no;
         auto type = s.el->attr_or("type", "");
-        if (lists_.blocks(s.to.bare(), s.from)) {
+        if (lists_.blocks(s.to, s.from)) {
             // XEP-0191 §3.3: presence is dropped silently; messages and requests
             // get <service-unavailable/>, as if the user did not exist.
             bool request = type == "get" || type == "set";
@@ -108,7 +109,7 @@ class blocking final : public server::module {
         }
         // What the server sends on a user's behalf (presence broadcast, probe
         // answers) does not reach those the user blocked; errors still do.
-        if (type != "error" && lists_.blocks(s.from.bare(), s.to)) return handled::yes;
+        if (type != "error" && lists_.blocks(s.from, s.to)) return handled::yes;
         return handled::no;
     }
 

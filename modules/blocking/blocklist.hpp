@@ -18,6 +18,7 @@ class blocklists {
   public:
     // XEP-0191 §6 (the XEP-0016 §2.1 order): a stanza from `who` is blocked by an
     // item for its full JID, its bare JID, its domain/resource or its domain.
+    // `account` may carry a resource; only its bare JID counts.
     bool blocks(const xml::jid& account, const xml::jid& who) const;
     std::vector<std::string> list(const xml::jid& account) const;
 
