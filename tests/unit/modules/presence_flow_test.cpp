@@ -23,6 +23,7 @@
 #include "storage/accounts.hpp"
 #include "storage/store.hpp"
 #include "tests/support/recording_endpoint.hpp"
+#include "tests/support/test_dir.hpp"
 #include "xml/builder.hpp"
 #include "xml/namespaces.hpp"
 
@@ -51,11 +52,7 @@ std::ostream& operator<<(std::ostream& os, const seen& s) {
 class presence_flow : public ::testing::Test {
   protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("parley-presence-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = test_support::fresh_test_dir("presence");
         path_ = (dir_ / "test.db").string();
         db_ = std::move(storage::database::open(path_).value());
         for (auto user : {"alice", "bob", "carol", "dave"})

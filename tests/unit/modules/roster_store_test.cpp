@@ -15,14 +15,12 @@
 
 #include "storage/sqlite/database.hpp"
 #include "storage/store.hpp"
+#include "tests/support/test_dir.hpp"
 
 namespace {
 
 TEST(roster_store, two_connections_writing_at_once_never_starve) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("parley-roster-store-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    auto dir = test_support::fresh_test_dir("roster-store");
     auto path = (dir / "test.db").string();
     constexpr int writers = 2, writes = 150;
     std::vector<std::unique_ptr<storage::database>> dbs;

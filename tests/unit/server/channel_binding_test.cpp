@@ -14,6 +14,7 @@
 
 #include "server/net/tcp_transport.hpp"
 #include "server/net/tls_context.hpp"
+#include "tests/support/test_dir.hpp"
 
 namespace server {
 namespace {
@@ -83,10 +84,7 @@ std::string peer_cert_sha256(SSL* client) {
 class channel_binding_test : public ::testing::Test {
   protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("parley-cb-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::create_directories(dir_);
+        dir_ = test_support::fresh_test_dir("cb");
         pem_ = (dir_ / "cert.pem").string();
         // The server's own self-signed certificate: P-256, signed with SHA-256.
         ASSERT_FALSE(generate_self_signed({"localhost"}, pem_).has_value());

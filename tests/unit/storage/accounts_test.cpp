@@ -12,6 +12,7 @@
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/migrations.hpp"
 #include "storage/store.hpp"
+#include "tests/support/test_dir.hpp"
 
 namespace storage {
 namespace {
@@ -19,11 +20,7 @@ namespace {
 class temp_db : public ::testing::Test {
   protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("parley-storage-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = test_support::fresh_test_dir("storage");
         path_ = (dir_ / "test.db").string();
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -9,6 +9,7 @@
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/migrations.hpp"
 #include "storage/store.hpp"
+#include "tests/support/test_dir.hpp"
 
 namespace storage {
 namespace {
@@ -16,11 +17,7 @@ namespace {
 class archive_db : public ::testing::Test {
   protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("parley-archive-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = test_support::fresh_test_dir("archive");
         path_ = (dir_ / "test.db").string();
         db_ = open();
     }
