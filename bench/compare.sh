@@ -13,6 +13,11 @@
 # CONTACTS=20 CHANGES=10 (presence: the first USERS accounts in groups of
 # CONTACTS+1, everyone 'both' with the rest of the group, set up by
 # parley-load presence-setup through the protocol)
+# SERVER_CORES=1 (default): every server gets the same budget of one core, so
+# that the generator has the other one of this 2-core machine to itself and no
+# server fights it for a core (Prosody is single-threaded anyway; Parley runs one
+# I/O thread, ejabberd one Erlang scheduler). SERVER_CORES=all: each server's
+# own default of one thread or scheduler per core.
 # Prosody and ejabberd come from Debian (installed here when missing); each server
 # runs in the foreground under this script, on loopback ports of its own, with
 # its own temporary data directory, and is stopped at the end.
@@ -37,6 +42,12 @@ CHANGES=${CHANGES:-10}
 SERVERS=${SERVERS:-"parley prosody ejabberd"}
 SCENARIOS=${SCENARIOS:-"idle login chat presence"}
 BUILD_DIR=${BUILD_DIR:-build-bench}
+SERVER_CORES=${SERVER_CORES:-1}
+if [[ $SERVER_CORES == all ]]; then
+  IO_THREADS=0 ERL_SCHEDULERS=""
+else
+  IO_THREADS=$SERVER_CORES ERL_SCHEDULERS="+S $SERVER_CORES:$SERVER_CORES"
+fi
 PASSWORD=bench
 
 # --- packages -----------------------------------------------------------------
@@ -91,7 +102,8 @@ free_port() {
 
 render() {  # template dir port -> stdout
   sed -e "s|@DIR@|$2|g" -e "s|@PORT@|$3|g" -e "s|@CERT@|$work/cert.pem|g" \
-      -e "s|@KEY@|$work/key.pem|g" -e "s|@DISTPORT@|${4:-0}|g" "bench/conf/$1"
+      -e "s|@KEY@|$work/key.pem|g" -e "s|@DISTPORT@|${4:-0}|g" \
+      -e "s|@IO_THREADS@|$IO_THREADS|g" -e "s|@ERL_SCHEDULERS@|$ERL_SCHEDULERS|g" "bench/conf/$1"
 }
 
 # The process that listens on the port is the one to measure (beam.smp for
@@ -249,7 +261,7 @@ commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench/result
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 out="bench/results/$stamp-$commit"
 {
-  python3 - "$commit" "$stamp" <<'PY'
+  python3 - "$commit" "$stamp" "$SERVER_CORES" <<'PY'
 import json, os, platform, subprocess, sys
 def version(cmd):
     try:
@@ -263,7 +275,8 @@ print(json.dumps({"meta": True, "date": sys.argv[2], "commit": sys.argv[1],
                   "kernel": platform.release(),
                   "prosody": version("dpkg-query -W -f='${Version}' prosody"),
                   "ejabberd": version("dpkg-query -W -f='${Version}' ejabberd"),
-                  "openfiles": version("ulimit -n")}))
+                  "openfiles": version("ulimit -n"),
+                  "server_cores": sys.argv[3]}))
 PY
   cat "$results"
 } >"$out.jsonl"

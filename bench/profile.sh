@@ -19,7 +19,7 @@ cmake --build "$BUILD_DIR" -j2 --target parleyd parleyctl parley-load >/dev/null
 LOAD="$root/$BUILD_DIR/parley-load"
 out=$(mktemp -d /tmp/parley-profile.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$port|g" -e "/certificate:/d" -e "/key:/d" -e "/^tls:/d" \
+sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$port|g" -e "s|@IO_THREADS@|0|g" -e "/certificate:/d" -e "/key:/d" -e "/^tls:/d" \
   bench/conf/parley.yml.in >"$out/parley.yml"
 for i in $(seq 0 39); do
   "$root/$BUILD_DIR/parleyctl" --config "$out/parley.yml" register "u$i" localhost bench >/dev/null
