@@ -18,6 +18,7 @@
 #include "server/storage_executor.hpp"
 #include "storage/accounts.hpp"
 #include "storage/store.hpp"
+#include "tests/support/module_harness.hpp"
 #include "tests/support/recording_endpoint.hpp"
 #include "tests/support/test_dir.hpp"
 #include "xml/builder.hpp"
@@ -34,33 +35,18 @@ using test_support::recording_endpoint;
 class offline_test : public ::testing::Test {
   protected:
     void SetUp() override {
-        dir_ = test_support::fresh_test_dir("offline");
-        path_ = (dir_ / "test.db").string();
-        db_ = std::move(storage::database::open(path_).value());
-        for (auto user : {"alice", "bob"})
-            ASSERT_TRUE(storage::accounts(*db_).create(user, "example.com", "pw", 4096));
-        cfg_.hosts = {"example.com"};
-        router_ =
-            std::make_unique<server::router>(std::set<std::string>{"example.com"}, events_, iqs_);
-        storage_ = std::make_unique<server::storage_executor>(path_, 2);
-        host_ = std::make_unique<server::module_host>(cfg_, events_, iqs_, *router_, *storage_);
-        ASSERT_FALSE(host_->start({offline_module_info()}));
+        h_.open("offline", "example.com", {"alice", "bob"});
+        ASSERT_FALSE(h_.start({offline_module_info()}));
         alice_ = bind("alice@example.com/a");
     }
 
-    void TearDown() override {
-        storage_->join();  // no job may outlive the module it calls
-        host_.reset();
-        storage_.reset();
-        db_.reset();
-        std::filesystem::remove_all(dir_);
-    }
+    void TearDown() override { h_.close(); }
 
     std::shared_ptr<recording_endpoint> bind(std::string_view full, bool available = true,
                                              int priority = 0) {
         auto ep = std::make_shared<recording_endpoint>();
-        router_->sessions().bind(J(full), ep, "127.0.0.1", 10);
-        if (available) router_->sessions().set_presence(J(full), true, priority, nullptr);
+        h_.router->sessions().bind(J(full), ep, "127.0.0.1", 10);
+        if (available) h_.router->sessions().set_presence(J(full), true, priority, nullptr);
         return ep;
     }
 
@@ -75,41 +61,33 @@ class offline_test : public ::testing::Test {
     }
 
     void send(std::string_view to, std::string_view body) {
-        router_->route(server::routed_stanza{chat(to, body), J("alice@example.com/a"), J(to),
-                                             server::origin::client});
+        h_.router->route(server::routed_stanza{chat(to, body), J("alice@example.com/a"), J(to),
+                                               server::origin::client});
     }
 
     // Waits until every job already queued for bob's account has run.
     void settle() {
         std::promise<void> done;
-        storage_->post_ordered("bob@example.com",
-                               [&done](storage::database&) { done.set_value(); });
+        h_.storage->post_ordered("bob@example.com",
+                                 [&done](storage::database&) { done.set_value(); });
         ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
     }
 
     std::vector<std::string> queued() {
         auto all =
-            storage::archive_store(*db_, std::string(offline_store)).list({"bob", "example.com"});
+            storage::archive_store(*h_.db, std::string(offline_store)).list({"bob", "example.com"});
         std::vector<std::string> out;
         for (const auto& e : all.value()) out.push_back(e.with + " " + e.value);
         return out;
     }
 
     std::size_t queue_size() {
-        return storage::archive_store(*db_, std::string(offline_store))
+        return storage::archive_store(*h_.db, std::string(offline_store))
             .count({"bob", "example.com"})
             .value();
     }
 
-    std::filesystem::path dir_;
-    std::string path_;
-    std::unique_ptr<storage::database> db_;
-    server::config cfg_;
-    server::event_bus events_;
-    server::iq_dispatch iqs_;
-    std::unique_ptr<server::router> router_;
-    std::unique_ptr<server::storage_executor> storage_;
-    std::unique_ptr<server::module_host> host_;
+    test_support::module_harness h_;
     std::shared_ptr<recording_endpoint> alice_;
 };
 
@@ -119,7 +97,7 @@ TEST_F(offline_test, stored_then_flushed_in_order_to_the_resource_that_came_onli
     EXPECT_EQ(queue_size(), 3u);
     EXPECT_TRUE(alice_->received.empty());
     auto bob = bind("bob@example.com/r");
-    events_.fire(server::resource_available{J("bob@example.com/r"), 0});
+    h_.events.fire(server::resource_available{J("bob@example.com/r"), 0});
     settle();
     EXPECT_EQ(bob->bodies(), (std::vector<std::string>{"one", "two", "three"}));
     for (const auto& m : bob->received) {
@@ -134,7 +112,7 @@ TEST_F(offline_test, stored_then_flushed_in_order_to_the_resource_that_came_onli
 TEST_F(offline_test, a_failing_database_bounces_to_the_sender) {
     // Another connection takes the table away: the store fails, and the sender
     // hears about it instead of the message vanishing.
-    ASSERT_TRUE(db_->exec("DROP TABLE archive"));
+    ASSERT_TRUE(h_.db->exec("DROP TABLE archive"));
     send("bob@example.com", "lost?");
     settle();
     ASSERT_EQ(alice_->received.size(), 1u);
@@ -154,12 +132,12 @@ TEST_F(offline_test, a_vanished_resource_leaves_the_queue_intact_and_in_order) {
     auto before = queued();
     // Presence came and the session went before the flush ran: every message
     // comes back from the router, and none is stored twice or lost.
-    events_.fire(server::resource_available{J("bob@example.com/gone"), 0});
+    h_.events.fire(server::resource_available{J("bob@example.com/gone"), 0});
     settle();
     EXPECT_EQ(queued(), before);
     EXPECT_TRUE(alice_->received.empty());
     auto bob = bind("bob@example.com/r");
-    events_.fire(server::resource_available{J("bob@example.com/r"), 0});
+    h_.events.fire(server::resource_available{J("bob@example.com/r"), 0});
     settle();
     EXPECT_EQ(bob->bodies(), (std::vector<std::string>{"one", "two", "three"}));
 }
@@ -169,7 +147,7 @@ TEST_F(offline_test, a_resource_that_came_online_during_the_store_gets_the_messa
     // a resource became available and its own flush found an empty queue.
     auto bob = bind("bob@example.com/r");
     server::message_undeliverable ev{J("bob@example.com"), chat("bob@example.com", "racing")};
-    ASSERT_EQ(events_.fire(ev), server::handled::yes);
+    ASSERT_EQ(h_.events.fire(ev), server::handled::yes);
     settle();
     EXPECT_EQ(bob->bodies(), (std::vector<std::string>{"racing"}));
     EXPECT_TRUE(bob->received[0]->child(ns_delay, "delay"));
@@ -180,7 +158,7 @@ TEST_F(offline_test, a_negative_priority_resource_does_not_flush) {
     send("bob@example.com", "wait");
     settle();
     auto hidden = bind("bob@example.com/hidden", true, -1);
-    events_.fire(server::resource_available{J("bob@example.com/hidden"), -1});
+    h_.events.fire(server::resource_available{J("bob@example.com/hidden"), -1});
     settle();
     EXPECT_TRUE(hidden->received.empty());
     EXPECT_EQ(queue_size(), 1u);
@@ -189,13 +167,14 @@ TEST_F(offline_test, a_negative_priority_resource_does_not_flush) {
 TEST_F(offline_test, an_unknown_account_gets_nothing_stored_and_the_sender_an_error) {
     send("nobody@example.com", "hello?");
     std::promise<void> done;
-    storage_->post_ordered("nobody@example.com", [&done](storage::database&) { done.set_value(); });
+    h_.storage->post_ordered("nobody@example.com",
+                             [&done](storage::database&) { done.set_value(); });
     ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
     ASSERT_EQ(alice_->received.size(), 1u);
     EXPECT_EQ(alice_->received[0]->attr_or("from", ""), "nobody@example.com");
     EXPECT_TRUE(
         alice_->received[0]->child(ns::client, "error")->child(ns::stanzas, "service-unavailable"));
-    EXPECT_EQ(storage::archive_store(*db_, std::string(offline_store))
+    EXPECT_EQ(storage::archive_store(*h_.db, std::string(offline_store))
                   .count({"nobody", "example.com"})
                   .value(),
               0u);

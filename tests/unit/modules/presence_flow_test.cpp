@@ -22,6 +22,7 @@
 #include "server/storage_executor.hpp"
 #include "storage/accounts.hpp"
 #include "storage/store.hpp"
+#include "tests/support/module_harness.hpp"
 #include "tests/support/recording_endpoint.hpp"
 #include "tests/support/test_dir.hpp"
 #include "xml/builder.hpp"
@@ -51,21 +52,13 @@ std::ostream& operator<<(std::ostream& os, const seen& s) {
 
 class presence_flow : public ::testing::Test {
   protected:
-    void SetUp() override {
-        dir_ = test_support::fresh_test_dir("presence");
-        path_ = (dir_ / "test.db").string();
-        db_ = std::move(storage::database::open(path_).value());
-        for (auto user : {"alice", "bob", "carol", "dave"})
-            ASSERT_TRUE(storage::accounts(*db_).create(user, host, "pw", 4096));
-        cfg_.hosts = {host};
-    }
+    void SetUp() override { h_.open("presence", host, {"alice", "bob", "carol", "dave"}); }
 
     // Starts the modules; `max_items` is the roster module's option.
     void start(std::optional<int> max_items = std::nullopt) {
-        if (max_items) cfg_.modules["roster"].options["max_items"] = std::to_string(*max_items);
-        router_ = std::make_unique<server::router>(std::set<std::string>{host}, events_, iqs_);
+        if (max_items) h_.cfg.modules["roster"].options["max_items"] = std::to_string(*max_items);
         // Before the modules' handlers: what enters inbound routing, in order.
-        events_.on<server::account_stanza>(
+        h_.events.on<server::account_stanza>(
             [this](server::account_stanza& ev) {
                 if (ev.kind == xml::stanza_kind::presence) {
                     std::lock_guard lock(mu_);
@@ -75,23 +68,15 @@ class presence_flow : public ::testing::Test {
                 return server::handled::no;
             },
             1000);
-        storage_ = std::make_unique<server::storage_executor>(path_, 2);
-        host_ = std::make_unique<server::module_host>(cfg_, events_, iqs_, *router_, *storage_);
-        ASSERT_FALSE(host_->start({roster_module_info(), presence_module_info()}));
+        ASSERT_FALSE(h_.start({roster_module_info(), presence_module_info()}));
     }
 
-    void TearDown() override {
-        if (storage_) storage_->join();  // no job may outlive the module it calls
-        host_.reset();
-        storage_.reset();
-        db_.reset();
-        std::filesystem::remove_all(dir_);
-    }
+    void TearDown() override { h_.close(); }
 
     // A bound resource that asked for its roster (so it gets pushes).
     std::shared_ptr<recording_endpoint> bind(std::string_view full) {
         auto ep = std::make_shared<recording_endpoint>();
-        router_->sessions().bind(J(full), ep, "127.0.0.1", 10);
+        h_.router->sessions().bind(J(full), ep, "127.0.0.1", 10);
         route_iq(full, "<query xmlns='jabber:iq:roster'/>", "get");
         settle();
         std::lock_guard lock(ep->mu);
@@ -114,9 +99,10 @@ class presence_flow : public ::testing::Test {
                       std::string_view status = {}) {
         auto el = presence(from, to, type, status);
         if (to.empty() && (type.empty() || type == "unavailable"))
-            router_->sessions().set_presence(J(from), type.empty(), 0, type.empty() ? el : nullptr);
-        router_->route(server::routed_stanza{el, J(from), to.empty() ? xml::jid{} : J(to),
-                                             server::origin::client});
+            h_.router->sessions().set_presence(J(from), type.empty(), 0,
+                                               type.empty() ? el : nullptr);
+        h_.router->route(server::routed_stanza{el, J(from), to.empty() ? xml::jid{} : J(to),
+                                               server::origin::client});
     }
 
     void route_iq(std::string_view from, std::string_view payload, std::string_view type) {
@@ -132,7 +118,8 @@ class presence_flow : public ::testing::Test {
             "xmlns:stream='http://etherx.jabber.org/streams'>");
         p.feed(text);
         ASSERT_TRUE(el);
-        router_->route(server::routed_stanza{el, J(from), J(from).bare(), server::origin::client});
+        h_.router->route(
+            server::routed_stanza{el, J(from), J(from).bare(), server::origin::client});
     }
 
     // Waits until the jobs queued for the accounts ran, and those they queued
@@ -141,8 +128,8 @@ class presence_flow : public ::testing::Test {
         for (int round = 0; round < 6; ++round)
             for (auto user : {"alice", "bob", "carol", "dave"}) {
                 std::promise<void> done;
-                storage_->post_ordered(std::string(user) + "@" + host,
-                                       [&done](storage::database&) { done.set_value(); });
+                h_.storage->post_ordered(std::string(user) + "@" + host,
+                                         [&done](storage::database&) { done.set_value(); });
                 ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)),
                           std::future_status::ready);
             }
@@ -170,7 +157,7 @@ class presence_flow : public ::testing::Test {
     }
 
     std::optional<roster_item> item(std::string_view owner, std::string_view contact) {
-        auto r = read_roster(*db_, J(owner));
+        auto r = read_roster(*h_.db, J(owner));
         if (!r) return std::nullopt;
         auto it = r->items.find(std::string(contact));
         if (it == r->items.end()) return std::nullopt;
@@ -178,7 +165,7 @@ class presence_flow : public ::testing::Test {
     }
 
     long long version(std::string_view owner) {
-        auto r = read_roster(*db_, J(owner));
+        auto r = read_roster(*h_.db, J(owner));
         return r ? r->version : -1;
     }
 
@@ -191,7 +178,7 @@ class presence_flow : public ::testing::Test {
         it.approved = approved;
         it.in_roster = in_roster;
         auto o = J(owner);
-        ASSERT_TRUE(storage::map_store(*db_, roster_store)
+        ASSERT_TRUE(storage::map_store(*h_.db, roster_store)
                         .set({o.local(), o.domain()}, it.jid.bare_str(), it.serialize()));
     }
 
@@ -199,15 +186,7 @@ class presence_flow : public ::testing::Test {
         return el->child(ns::client, "error");
     }
 
-    std::filesystem::path dir_;
-    std::string path_;
-    std::unique_ptr<storage::database> db_;
-    server::config cfg_;
-    server::event_bus events_;
-    server::iq_dispatch iqs_;
-    std::unique_ptr<server::router> router_;
-    std::unique_ptr<server::storage_executor> storage_;
-    std::unique_ptr<server::module_host> host_;
+    test_support::module_harness h_;
     std::mutex mu_;
     std::map<std::string, std::vector<seen>> routed_;  // by receiver's bare JID
 };
@@ -268,12 +247,12 @@ TEST_F(presence_flow, a_failed_approval_heals_when_the_request_is_sent_again) {
 
     // bob's approval cannot be stored (the next roster write of bob fails once).
     ASSERT_TRUE(
-        db_->exec("CREATE TRIGGER fail_once BEFORE INSERT ON map WHEN NEW.username = 'bob' "
-                  "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"));
+        h_.db->exec("CREATE TRIGGER fail_once BEFORE INSERT ON map WHEN NEW.username = 'bob' "
+                    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"));
     auto alice_before = presences(*alice).size();
     client_sends("bob@example.com/b", "alice@example.com", "subscribed");
     settle();
-    ASSERT_TRUE(db_->exec("DROP TRIGGER fail_once"));
+    ASSERT_TRUE(h_.db->exec("DROP TRIGGER fail_once"));
     auto errors = presences(*bob, "error");
     ASSERT_EQ(errors.size(), 1u);
     ASSERT_TRUE(error_of(errors[0]));
@@ -349,11 +328,11 @@ TEST_F(presence_flow, a_database_error_is_not_a_missing_account) {
     settle();
     // bob is offline, so whether he exists is a database question, and the
     // database cannot answer it for now.
-    ASSERT_TRUE(db_->exec("ALTER TABLE accounts RENAME TO accounts_away"));
+    ASSERT_TRUE(h_.db->exec("ALTER TABLE accounts RENAME TO accounts_away"));
     client_sends("alice@example.com/a", "bob@example.com", "subscribe");
     client_sends("alice@example.com/a", "bob@example.com", "probe");
     settle();
-    ASSERT_TRUE(db_->exec("ALTER TABLE accounts_away RENAME TO accounts"));
+    ASSERT_TRUE(h_.db->exec("ALTER TABLE accounts_away RENAME TO accounts"));
     EXPECT_TRUE(presences(*alice, "unsubscribed").empty());
     auto errors = presences(*alice, "error");
     ASSERT_EQ(errors.size(), 1u);  // the request; the probe goes unanswered
@@ -418,7 +397,7 @@ TEST_F(presence_flow, a_probe_of_an_unavailable_account_gets_its_last_unavailabl
     client_sends("bob@example.com/b", "", "");
     client_sends("bob@example.com/b", "", "unavailable", "gone fishing");
     settle();
-    router_->sessions().unbind(J("bob@example.com/b"), bob.get());
+    h_.router->sessions().unbind(J("bob@example.com/b"), bob.get());
 
     auto alice = bind("alice@example.com/a");
     client_sends("alice@example.com/a", "", "");
@@ -495,7 +474,7 @@ TEST_F(presence_flow, ending_local_subscriptions_of_an_account_on_the_database) 
     put("bob@example.com", "remote@elsewhere.org", both);
     auto alice_ver = version("alice@example.com");
     auto dave_ver = version("dave@example.com");
-    ASSERT_TRUE(end_local_subscriptions(*db_, J("bob@example.com"), {host}));
+    ASSERT_TRUE(end_local_subscriptions(*h_.db, J("bob@example.com"), {host}));
     auto a = item("alice@example.com", "bob@example.com");
     ASSERT_TRUE(a);
     EXPECT_EQ(a->state, none);
