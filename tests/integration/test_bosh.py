@@ -160,8 +160,9 @@ class BoshTest(ServerTestCase):
         b = self.bosh(tls=True)
         await asyncio.to_thread(b.login, "carol")
         started = time.monotonic()
+        held_rid = b.rid + 1
         held = asyncio.ensure_future(asyncio.to_thread(b.send))  # empty: held up to 'wait'
-        await asyncio.sleep(0.3)  # let the request reach the server and be held
+        self.assertTrue(await self.logged(f"bosh: {b.sid}: holding rid {held_rid}"))
         bob.send_message(mto="carol@localhost/bosh", mbody="wake up", mtype="chat")
         text, el = await held
         self.assertLess(time.monotonic() - started, 5, "held for 'wait' instead of answered")
@@ -186,7 +187,9 @@ class BoshTest(ServerTestCase):
         first_rid = b.rid + 1
         second = asyncio.ensure_future(asyncio.to_thread(
             b.send, msg.format("second"), first_rid + 1))
-        await asyncio.sleep(0.3)
+        # The later request has arrived and waits for the earlier one.
+        self.assertTrue(await self.logged(f"bosh: {b.sid}: rid {first_rid + 1} waits for rid "
+                                          f"{first_rid}"))
         await asyncio.to_thread(b.send, msg.format("first"), first_rid)
         b.rid = first_rid + 1
         self.assertEqual((await bob.next_message())["body"], "first")
