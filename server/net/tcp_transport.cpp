@@ -2,6 +2,8 @@
 // with Asio only telling us when the socket is readable or writable.
 #include "server/net/tcp_transport.hpp"
 
+#include "server/net/tls13_handoff.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -15,6 +17,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 namespace server {
@@ -33,6 +36,24 @@ constexpr std::size_t read_buffer_size = 16 * 1024;
 // every connection of a thread runs on that thread.
 std::array<char, read_buffer_size>& thread_read_buffer() {
     thread_local std::array<char, read_buffer_size> buf;
+    return buf;
+}
+
+// Ciphertext for the record layer: a partial record (up to one whole record)
+// is copied in front of what recv() brings, and every whole record is opened in
+// place, its plaintext handed out from the same buffer.
+constexpr std::size_t record_buffer_size = 64 * 1024;
+static_assert(record_buffer_size > 2 * tls13::record_layer::max_record);
+
+std::array<char, record_buffer_size>& thread_record_buffer() {
+    thread_local std::array<char, record_buffer_size> buf;
+    return buf;
+}
+
+// Records sealed for one write, sent before the writer can suspend; only what
+// the socket does not take at once is copied into the writing coroutine.
+std::string& thread_seal_buffer() {
+    thread_local std::string buf;
     return buf;
 }
 
@@ -171,6 +192,7 @@ tcp::socket::wait_type tcp_transport::wait_type_for(int ret, const char* what) {
 }
 
 asio::awaitable<void> tcp_transport::handshake() {
+    tls_started_ = true;
     ssl_ = SSL_new(tls_->native_handle());
     if (!ssl_) throw std::runtime_error("TLS: cannot create a session: " + openssl_error_text());
     BIO* bio = BIO_new(socket_bio::method());
@@ -181,11 +203,8 @@ asio::awaitable<void> tcp_transport::handshake() {
     // A write may end after any whole record, and its retry may come from
     // another address (output_units can move between tries); the data is the same.
     SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    // Read as many records as arrived in one recv(): fewer system calls when a
-    // client sends in bursts. With SSL_MODE_RELEASE_BUFFERS the buffer is still
-    // freed once it holds nothing.
-    SSL_set_read_ahead(ssl_, 1);
     SSL_set_accept_state(ssl_);
+    tls13::watch(ssl_);  // read-ahead off until the handshake is over
     for (;;) {
         check_open();
         ERR_clear_error();
@@ -194,6 +213,19 @@ asio::awaitable<void> tcp_transport::handshake() {
         co_await socket_.async_wait(wait_type_for(r, "handshake"), use_awaitable);
     }
     handshake_done_ = true;
+    bindings_ = tls_channel_bindings(ssl_);
+    records_ = tls13::take_over(ssl_);
+    if (records_) {
+        // Marked as shut down so that freeing it keeps the session resumable.
+        SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_free(ssl_);
+        ssl_ = nullptr;
+    } else {
+        // Read as many records as arrived in one recv(): fewer system calls when
+        // a client sends in bursts. With SSL_MODE_RELEASE_BUFFERS the buffer is
+        // still freed once it holds nothing.
+        SSL_set_read_ahead(ssl_, 1);
+    }
 }
 
 asio::awaitable<void> tcp_transport::open() {
@@ -205,6 +237,7 @@ asio::awaitable<void> tcp_transport::start_tls() {
 }
 
 asio::awaitable<std::string_view> tcp_transport::read() {
+    if (records_) co_return co_await read_records();
     for (;;) {
         check_open();
         auto& buf = thread_read_buffer();
@@ -235,6 +268,7 @@ asio::awaitable<std::string_view> tcp_transport::read() {
 
 asio::awaitable<void> tcp_transport::write(const output_units& out) {
     check_open();
+    if (records_) co_return co_await write_records(out);
     if (!ssl_) {
         // A byte stream: every unit queued in this turn leaves in one write.
         co_await asio::async_write(socket_, asio::buffer(out.bytes), use_awaitable);
@@ -258,9 +292,97 @@ asio::awaitable<void> tcp_transport::write(const output_units& out) {
     }
 }
 
+asio::awaitable<std::string_view> tcp_transport::read_records() {
+    for (;;) {
+        check_open();
+        if (peer_closed_) throw boost::system::system_error(asio::error::eof);
+        auto& buf = thread_record_buffer();
+        // recv() first, behind room for the partial record: when nothing has
+        // come, the partial record stays where it is.
+        const std::size_t have = partial_record_.size();
+        ssize_t n;
+        do n = ::recv(socket_.native_handle(), buf.data() + have, buf.size() - have, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                throw boost::system::system_error(errno, boost::system::system_category(),
+                                                  "TLS read");
+            co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
+            continue;
+        }
+        if (n == 0) {
+            // The peer closed the TCP connection without close_notify.
+            tls_failed_ = true;
+            if (have)
+                throw boost::system::system_error(asio::error::eof,
+                                                  "TLS read: the connection ended inside a record");
+            throw boost::system::system_error(asio::error::eof);
+        }
+        std::memcpy(buf.data(), partial_record_.data(), have);
+        const std::size_t len = have + static_cast<std::size_t>(n);
+        auto r = records_->open(buf.data(), len);
+        if (r.failed) {
+            if (!r.peer_alert) send_alert(r.failure);
+            tls_failed_ = true;
+            throw std::runtime_error("TLS read: " + r.error);
+        }
+        if (r.closed) {
+            peer_closed_ = true;
+            std::string().swap(partial_record_);
+        } else if (r.consumed < len) {
+            partial_record_.assign(buf.data() + r.consumed, len - r.consumed);
+        } else if (have) {
+            std::string().swap(partial_record_);
+        }
+        if (r.plaintext > 0) co_return std::string_view(buf.data(), r.plaintext);
+        // Nothing for the stream yet (a KeyUpdate, part of a record): read on.
+    }
+}
+
+asio::awaitable<void> tcp_transport::write_records(const output_units& out) {
+    auto& sealed = thread_seal_buffer();
+    sealed.clear();
+    records_->seal(out.bytes, sealed);
+    std::string_view rest = sealed;
+    std::string owned;  // what is left once the writer has to wait
+    for (;;) {
+        check_open();
+        ssize_t n;
+        do n = ::send(socket_.native_handle(), rest.data(), rest.size(), MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            tls_failed_ = true;
+            throw boost::system::system_error(errno, boost::system::system_category(), "TLS write");
+        }
+        if (n > 0) rest.remove_prefix(static_cast<std::size_t>(n));
+        if (rest.empty()) break;
+        if (owned.empty()) {
+            // Another connection of this thread seals into the same buffer
+            // while we wait.
+            owned.assign(rest);
+            rest = owned;
+        }
+        half_written_ = true;
+        co_await socket_.async_wait(tcp::socket::wait_write, use_awaitable);
+    }
+    half_written_ = false;
+}
+
+void tcp_transport::send_alert(tls13::alert a) {
+    if (!records_ || half_written_ || !socket_.is_open()) return;
+    std::string wire;
+    records_->seal_alert(a, wire);
+    [[maybe_unused]] ssize_t n =
+        ::send(socket_.native_handle(), wire.data(), wire.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void tcp_transport::release_idle() {
+    if (records_) records_->release();
+}
+
 std::vector<sasl::channel_binding> tcp_transport::channel_bindings() const {
     if (!is_secure()) return {};
-    return tls_channel_bindings(ssl_);
+    return bindings_;
 }
 
 std::vector<sasl::channel_binding> tls_channel_bindings(SSL* ssl) {
@@ -310,6 +432,7 @@ std::vector<sasl::channel_binding> tls_channel_bindings(SSL* ssl) {
 
 void tcp_transport::close() {
     if (!socket_.is_open()) return;
+    if (records_ && !tls_failed_) send_alert(tls13::alert::close_notify);
     if (ssl_ && handshake_done_ && !tls_failed_) {
         // RFC 8446 §6.1: close_notify before closing. One non-blocking try: if the
         // socket cannot take it now, the connection ends without it.

@@ -1,11 +1,14 @@
 // TCP with optional STARTTLS (RFC 6120 §5), or TLS from the first byte (XEP-0368).
 //
-// OpenSSL runs directly on the non-blocking socket rather than through
-// asio::ssl::stream: that stream's engine keeps two 17 KiB buffers and a 2 x 17 KiB
-// BIO pair per connection for its whole life, which SSL_MODE_RELEASE_BUFFERS
-// cannot release. Here an idle connection holds the SSL object and nothing else:
-// OpenSSL frees its record buffers when they are empty, and input is read into a
-// buffer shared by every connection of the I/O thread (see transport::read()).
+// OpenSSL runs the handshake directly on the non-blocking socket rather than
+// through asio::ssl::stream: that stream's engine keeps two 17 KiB buffers and a
+// 2 x 17 KiB BIO pair per connection for its whole life, which
+// SSL_MODE_RELEASE_BUFFERS cannot release. Once a TLS 1.3 handshake is done the
+// SSL object is freed too and tls13::record_layer carries the connection on
+// (tls13_record_layer.hpp); TLS 1.2 stays with OpenSSL, whose record buffers are
+// freed whenever they are empty. Input is read into a buffer shared by every
+// connection of the I/O thread (see transport::read()), so an idle connection
+// holds its keys and nothing else.
 #pragma once
 
 #include <openssl/types.h>
@@ -13,6 +16,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <memory>
+
+#include "server/net/tls13_record_layer.hpp"
 #include "server/net/transport.hpp"
 
 namespace server {
@@ -29,12 +35,13 @@ class tcp_transport final : public transport {
     asio::awaitable<void> open() override;
     asio::awaitable<std::string_view> read() override;
     asio::awaitable<void> write(const output_units& out) override;
-    bool can_start_tls() const override { return mode_ == mode::starttls && !ssl_; }
+    bool can_start_tls() const override { return mode_ == mode::starttls && !tls_started_; }
     asio::awaitable<void> start_tls() override;
-    bool is_secure() const override { return ssl_ && handshake_done_; }
+    bool is_secure() const override { return handshake_done_; }
     std::vector<sasl::channel_binding> channel_bindings() const override;
     std::string remote_address() const override { return address_; }
     void close() override;
+    void release_idle() override;
 
   private:
     // The BIO through which OpenSSL reads and writes the socket.
@@ -45,12 +52,25 @@ class tcp_transport final : public transport {
     // calling again, or an exception when the connection cannot go on.
     asio::ip::tcp::socket::wait_type wait_type_for(int ret, const char* what);
     void check_open() const;
+    // Application data over the record layer (TLS 1.3 after the handshake).
+    asio::awaitable<std::string_view> read_records();
+    asio::awaitable<void> write_records(const output_units& out);
+    // Best effort, never blocking: an alert, unless a record is half sent.
+    void send_alert(tls13::alert a);
 
     asio::ip::tcp::socket socket_;
     asio::ssl::context* tls_;
-    SSL* ssl_ = nullptr;
+    SSL* ssl_ = nullptr;                            // TLS 1.2, or a handshake under way
+    std::unique_ptr<tls13::record_layer> records_;  // TLS 1.3 once the handshake is done
+    // A record that arrived in part, kept until the rest of it comes.
+    std::string partial_record_;
+    // Taken at the end of the handshake, while the SSL object is still there.
+    std::vector<sasl::channel_binding> bindings_;
     mode mode_;
+    bool tls_started_ = false;
     bool handshake_done_ = false;
+    bool peer_closed_ = false;   // close_notify came: the next read is the end
+    bool half_written_ = false;  // a record is partly on the wire
     // A fatal TLS error happened: OpenSSL must not be asked to send close_notify.
     bool tls_failed_ = false;
     // What the socket BIO saw last: end of input, or the errno of a failed call.

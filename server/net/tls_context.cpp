@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "server/log.hpp"
+#include "server/net/tls13_handoff.hpp"
 
 namespace server {
 namespace {
@@ -106,6 +107,8 @@ std::optional<std::string> make_tls_context(const config& cfg, asio::ssl::contex
     // Idle connections hold no record buffers (DESIGN: Protocol choices).
     SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
+    // TLS 1.3 connections leave OpenSSL after the handshake (tcp_transport).
+    tls13::capture_secrets(native);
     if (SSL_CTX_use_certificate_chain_file(native, cert.c_str()) != 1)
         return "cannot load certificate " + cert + ": " + openssl_error();
     if (SSL_CTX_use_PrivateKey_file(native, key.c_str(), SSL_FILETYPE_PEM) != 1)

@@ -303,6 +303,7 @@ void c2s_session::on_deadline() {
 
 void c2s_session::release_idle() {
     framing_->release();
+    transport_->release_idle();
     if (inbox_.empty()) std::vector<parser_event>().swap(inbox_);
     // The queues are empty whenever no write is in flight; their capacity is
     // whatever the last burst needed.

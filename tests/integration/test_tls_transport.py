@@ -182,6 +182,90 @@ class TlsRecords(ServerTestCase):
         self.assert_still_serving()
 
 
+def client_context(max_version=None):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["xmpp-client"])
+    if max_version:
+        ctx.maximum_version = max_version
+    return ctx
+
+
+def ping(s, id):
+    s.sendall(f"<iq type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>".encode())
+    return read_until(s, f"id='{id}'")
+
+
+class TlsVersionsAndSessions(ServerTestCase):
+    """TLS 1.3 connections leave OpenSSL after the handshake (the server's own
+    record layer carries them); TLS 1.2 ones stay with OpenSSL. Both must work
+    for whole streams, and session tickets sent before the hand-over must work."""
+
+    def test_tls13_session_is_resumed_and_carries_a_stream(self):
+        ctx = client_context()
+        with ctx.wrap_socket(raw_connect(self.server.tls_port), server_hostname="localhost") as s:
+            self.assertEqual(s.version(), "TLSv1.3")
+            login(s, "first")
+            self.assertIn("type='result'", ping(s, "a1"))
+            session = s.session  # from the tickets read by now
+        self.assertIsNotNone(session)
+        raw = raw_connect(self.server.tls_port)
+        with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+            login(s, "second")
+            self.assertTrue(s.session_reused)
+            self.assertIn("type='result'", ping(s, "a2"))
+
+    def test_tls12_stays_with_openssl_and_carries_a_stream(self):
+        ctx = client_context(ssl.TLSVersion.TLSv1_2)
+        with ctx.wrap_socket(raw_connect(self.server.tls_port), server_hostname="localhost") as s:
+            self.assertEqual(s.version(), "TLSv1.2")
+            jid = login(s, "old")
+            body = body_text(50 * 1024, "old")
+            s.sendall(f"<message to='{jid}' type='chat'><body>{body}</body></message>".encode())
+            self.assertIn(f"<body>{body}</body>", read_until(s, "</message>", timeout=20))
+
+    def test_a_tampered_record_gets_bad_record_mac_and_the_end(self):
+        raw = raw_connect(self.server.tls_port)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = client_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+        raw.settimeout(10)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                raw.sendall(outgoing.read())
+                data = raw.recv(65536)
+                self.assertTrue(data, "server closed during the handshake")
+                incoming.write(data)
+        raw.sendall(outgoing.read())  # the client's Finished
+        tls.write(HEADER.format(to="localhost").encode())
+        record = bytearray(outgoing.read())
+        record[-1] ^= 0x01  # the last byte of the tag
+        raw.sendall(bytes(record))
+        # The tickets, then the server's alert, then the end of the connection.
+        rest = b""
+        while True:
+            try:
+                chunk = raw.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            rest += chunk
+        incoming.write(rest)
+        with self.assertRaises(ssl.SSLError) as caught:
+            while True:
+                tls.read(65536)
+        self.assertIn("BAD_RECORD_MAC", str(caught.exception).upper())
+        self.assertTrue(self.server.wait_for_log("a record did not authenticate"))
+        raw.close()
+        with raw_tls_connect(self.server.tls_port) as s:
+            login(s, "after")
+            self.assertIn("type='result'", ping(s, "a3"))
+
+
 class SlowReader(ServerTestCase):
     # Room for all the output below: the kernel takes megabytes into a socket's
     # send buffer before a write would block.
