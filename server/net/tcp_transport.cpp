@@ -378,6 +378,8 @@ void tcp_transport::send_alert(tls13::alert a) {
 
 void tcp_transport::release_idle() {
     if (records_) records_->release();
+    // SASL is over for good (RFC 6120 §6.4.5: no second authentication).
+    std::vector<sasl::channel_binding>().swap(bindings_);
 }
 
 std::vector<sasl::channel_binding> tcp_transport::channel_bindings() const {

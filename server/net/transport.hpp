@@ -77,8 +77,9 @@ class transport {
     // Signs of life that read() does not return (a WebSocket pong); they keep an
     // idle but answering client connected.
     virtual std::chrono::steady_clock::time_point last_activity() const { return {}; }
-    // The session is quiet: give back what the transport can rebuild when input
-    // comes (the record ciphers of a TLS connection).
+    // The session is established (authenticated, bound) and quiet: give back
+    // what can be rebuilt when input comes (the record ciphers of a TLS
+    // connection) and what only authentication needed (channel bindings).
     virtual void release_idle() {}
     // The stream is over: end the connection the way the transport ends it (a
     // WebSocket close frame, say). Must not block; may be called more than once.

@@ -30,10 +30,13 @@ xml::parser_limits limits_from(const config& cfg) {
 constexpr auto close_grace = std::chrono::seconds(5);
 
 // How long an established stream must be quiet before its parser (≈ 11 KiB of
-// expat state) and output buffers are freed. Building the parser again costs
-// about as much CPU as one more routed message (≈ 34,000 instructions, 3 µs), so
-// a stream pays it at most once per delay, and a busy one never does.
-constexpr auto parser_release_delay = std::chrono::seconds(5);
+// expat state), output buffers and record ciphers are freed. Building them
+// again costs about as much CPU as one more routed message (≈ 34,000
+// instructions, 3 µs), so a stream pays it at most once per delay, and a busy one
+// never does. Two seconds outlast a client's burst of requests after login
+// (roster, carbons, archive), and leave the sessions of a wave of logins small
+// soon after the wave, while the memory they free is reused by the next ones.
+constexpr auto parser_release_delay = std::chrono::seconds(2);
 
 xml::stream_condition condition_for(xml::parse_error e) {
     switch (e) {
@@ -302,8 +305,10 @@ void c2s_session::on_deadline() {
 }
 
 void c2s_session::release_idle() {
-    framing_->release();
+    bool parser_released = framing_->release();
     transport_->release_idle();
+    log::debug("c2s", jid_.str(), ": quiet; released ", parser_released ? "the parser and " : "",
+               "buffers");
     if (inbox_.empty()) std::vector<parser_event>().swap(inbox_);
     // The queues are empty whenever no write is in flight; their capacity is
     // whatever the last burst needed.

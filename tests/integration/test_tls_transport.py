@@ -225,6 +225,25 @@ class TlsVersionsAndSessions(ServerTestCase):
             s.sendall(f"<message to='{jid}' type='chat'><body>{body}</body></message>".encode())
             self.assertIn(f"<body>{body}</body>", read_until(s, "</message>", timeout=20))
 
+    def test_a_quiet_tls13_session_is_released_and_goes_on(self):
+        # After two quiet seconds the session frees its parser and its record
+        # ciphers; the next input rebuilds them, under the keys reached so far.
+        with raw_tls_connect(self.server.tls_port) as s:
+            jid = login(s, "quiet")
+            self.assertTrue(self.server.wait_for_log(f"{jid}: quiet; released the parser"))
+            self.assertIn("type='result'", ping(s, "q1"))
+            body = body_text(40 * 1024, "quiet")
+            s.sendall(f"<message to='{jid}' type='chat'><body>{body}</body></message>".encode())
+            self.assertIn(f"<body>{body}</body>", read_until(s, "</message>", timeout=20))
+            # Released a second time, then the stream ends cleanly.
+            deadline = time.monotonic() + 10
+            while (self.server.log().count(f"{jid}: quiet; released the parser") < 2
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
+            self.assertEqual(self.server.log().count(f"{jid}: quiet; released the parser"), 2)
+            s.sendall(b"</stream:stream>")
+            self.assertIn("</stream:stream>", read_until_closed(s))
+
     def test_a_tampered_record_gets_bad_record_mac_and_the_end(self):
         raw = raw_connect(self.server.tls_port)
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
