@@ -56,6 +56,7 @@ std::string& thread_seal_buffer() {
     thread_local std::string buf;
     return buf;
 }
+constexpr std::size_t seal_buffer_keep = 256 * 1024;
 
 std::string openssl_error_text() {
     unsigned long e = ERR_get_error();
@@ -366,6 +367,9 @@ asio::awaitable<void> tcp_transport::write_records(const output_units& out) {
         co_await socket_.async_wait(tcp::socket::wait_write, use_awaitable);
     }
     half_written_ = false;
+    // A burst to a slow reader may have grown the thread's buffer far beyond
+    // what ordinary writes need: not kept.
+    if (sealed.capacity() > seal_buffer_keep) std::string().swap(sealed);
 }
 
 void tcp_transport::send_alert(tls13::alert a) {
@@ -378,7 +382,7 @@ void tcp_transport::send_alert(tls13::alert a) {
 
 void tcp_transport::release_idle() {
     if (records_) records_->release();
-    // SASL is over for good (RFC 6120 §6.4.5: no second authentication).
+    // SASL is over for good: a stream authenticates once.
     std::vector<sasl::channel_binding>().swap(bindings_);
 }
 

@@ -1,6 +1,7 @@
 #include "server/net/tls13_record_layer.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -151,8 +152,10 @@ void direction::seal(std::uint8_t type, std::string_view data, std::string& out)
         EVP_CipherUpdate(ctx, nullptr, &n, rec, 5) != 1 ||
         EVP_CipherUpdate(ctx, rec + 5, &n, rec + 5, static_cast<int>(inner)) != 1 ||
         EVP_CipherFinal_ex(ctx, rec + 5 + n, &tail) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, tag_len, rec + 5 + inner) != 1)
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, tag_len, rec + 5 + inner) != 1) {
+        ERR_clear_error();
         throw std::runtime_error("TLS: cannot seal a record");
+    }
     ++seq_;
 }
 
@@ -167,8 +170,11 @@ bool direction::open(unsigned char* rec, std::size_t body_len, std::size_t* len)
         EVP_CipherUpdate(ctx, nullptr, &n, rec, 5) != 1 ||
         EVP_CipherUpdate(ctx, rec + 5, &n, rec + 5, static_cast<int>(cipher_len)) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, tag_len, rec + 5 + cipher_len) != 1 ||
-        EVP_CipherFinal_ex(ctx, rec + 5 + n, &tail) != 1)
+        EVP_CipherFinal_ex(ctx, rec + 5 + n, &tail) != 1) {
+        // The error queue is per thread, shared by every connection on it.
+        ERR_clear_error();
         return false;
+    }
     *len = cipher_len;
     ++seq_;
     return true;
