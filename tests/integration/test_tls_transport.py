@@ -3,7 +3,10 @@ and stanzas do not line up, output is larger than a record or than what the
 socket takes at once, and peers go away at awkward moments."""
 
 import base64
+import os
+import select
 import socket
+import subprocess
 import ssl
 import struct
 import time
@@ -243,6 +246,62 @@ class TlsVersionsAndSessions(ServerTestCase):
             self.assertEqual(self.server.log().count(f"{jid}: quiet; released the parser"), 2)
             s.sendall(b"</stream:stream>")
             self.assertIn("</stream:stream>", read_until_closed(s))
+
+    def test_key_updates_from_an_openssl_client(self):
+        # openssl s_client sends a KeyUpdate for a line "K" (asking us to update
+        # our key too) or "k" (not asking). A wrong key or sequence number on
+        # either side would end the connection with an error instead of answers.
+        proc = subprocess.Popen(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{self.server.tls_port}", "-tls1_3",
+             "-alpn", "xmpp-client", "-servername", "localhost", "-quiet", "-no_ign_eof"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        seen = b""
+
+        def expect(marker, timeout=10):
+            nonlocal seen
+            deadline = time.monotonic() + timeout
+            while marker.encode() not in seen:
+                left = deadline - time.monotonic()
+                self.assertGreater(left, 0, f"no {marker!r} in {seen[-300:]!r}")
+                ready, _, _ = select.select([proc.stdout], [], [], left)
+                if ready:
+                    chunk = os.read(proc.stdout.fileno(), 65536)
+                    self.assertTrue(chunk, f"s_client ended; output: {seen[-300:]!r}")
+                    seen += chunk
+            found = seen
+            seen = seen[seen.index(marker.encode()) + len(marker):]
+            return found.decode(errors="replace")
+
+        def send(line):
+            proc.stdin.write(line.encode() + b"\n")
+            proc.stdin.flush()
+
+        try:
+            send(HEADER.format(to="localhost"))
+            expect("</stream:features>")
+            send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                 f"{PLAIN_ALICE}</auth>")
+            expect("<success")
+            send(HEADER.format(to="localhost"))
+            expect("</stream:features>")
+            send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                 "<resource>rekey</resource></bind></iq>")
+            expect("id='b1'")
+            for letter, id in (("K", "k1"), ("k", "k2"), ("K", "k3")):
+                send(letter)
+                expect("KEYUPDATE")
+                send(f"<iq type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>")
+                self.assertIn("type='result'", expect(f"id='{id}'"))
+            # Small enough for one read of s_client's (it splits longer lines,
+            # and would take a piece starting with a command letter as a command).
+            body = body_text(2000, "rekey")
+            send(f"<message to='alice@localhost/rekey' type='chat'><body>{body}</body></message>")
+            self.assertTrue(body in expect("</message>"), "the message came back changed")
+            send("</stream:stream>")
+            expect("</stream:stream>")
+        finally:
+            proc.kill()
+            proc.communicate()
 
     def test_a_tampered_record_gets_bad_record_mac_and_the_end(self):
         raw = raw_connect(self.server.tls_port)
