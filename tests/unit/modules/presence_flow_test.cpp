@@ -84,6 +84,16 @@ class presence_flow : public ::testing::Test {
         return ep;
     }
 
+    // alice/a and bob/b bound, then both send initial presence, in that order.
+    std::pair<std::shared_ptr<recording_endpoint>, std::shared_ptr<recording_endpoint>>
+    alice_and_bob_online() {
+        auto alice = bind("alice@example.com/a");
+        auto bob = bind("bob@example.com/b");
+        client_sends("alice@example.com/a", "", "");
+        client_sends("bob@example.com/b", "", "");
+        return {alice, bob};
+    }
+
     static xml::element_ptr presence(std::string_view from, std::string_view to,
                                      std::string_view type, std::string_view status = {}) {
         xml::builder b(ns::client, "presence");
@@ -205,10 +215,7 @@ const sub_state none_pending_out{subscription::none, true, false};
 
 TEST_F(presence_flow, a_repeated_request_is_delivered_again_and_stored_once) {
     start();
-    auto alice = bind("alice@example.com/a");
-    auto bob = bind("bob@example.com/b");
-    client_sends("alice@example.com/a", "", "");
-    client_sends("bob@example.com/b", "", "");
+    auto [alice, bob] = alice_and_bob_online();
     client_sends("alice@example.com/a", "bob@example.com", "subscribe", "first");
     settle();
     ASSERT_EQ(presences(*bob, "subscribe").size(), 1u);
@@ -233,10 +240,7 @@ TEST_F(presence_flow, a_repeated_request_is_delivered_again_and_stored_once) {
 
 TEST_F(presence_flow, a_failed_approval_heals_when_the_request_is_sent_again) {
     start();
-    auto alice = bind("alice@example.com/a");
-    auto bob = bind("bob@example.com/b");
-    client_sends("alice@example.com/a", "", "");
-    client_sends("bob@example.com/b", "", "");
+    auto [alice, bob] = alice_and_bob_online();
     // bob subscribes to alice; then alice asks back.
     client_sends("bob@example.com/b", "alice@example.com", "subscribe");
     settle();
@@ -281,10 +285,7 @@ TEST_F(presence_flow, a_failed_approval_heals_when_the_request_is_sent_again) {
 
 TEST_F(presence_flow, revoking_routes_unavailable_before_unsubscribed) {
     start();
-    auto alice = bind("alice@example.com/a");
-    auto bob = bind("bob@example.com/b");
-    client_sends("alice@example.com/a", "", "");
-    client_sends("bob@example.com/b", "", "");
+    auto [alice, bob] = alice_and_bob_online();
     client_sends("bob@example.com/b", "alice@example.com", "subscribe");
     settle();
     client_sends("alice@example.com/a", "bob@example.com", "subscribed");
@@ -303,10 +304,7 @@ TEST_F(presence_flow, removing_a_contact_routes_unavailable_first) {
     start();
     put("alice@example.com", "bob@example.com", both);
     put("bob@example.com", "alice@example.com", both);
-    auto alice = bind("alice@example.com/a");
-    auto bob = bind("bob@example.com/b");
-    client_sends("alice@example.com/a", "", "");
-    client_sends("bob@example.com/b", "", "");
+    auto [alice, bob] = alice_and_bob_online();
     settle();
     forget_routed();
     // RFC 6121 §2.5.2 with §3.2.2: the unavailable presence goes while bob is
@@ -424,10 +422,7 @@ TEST_F(presence_flow, a_probe_of_an_unavailable_account_gets_its_last_unavailabl
 TEST_F(presence_flow, approvals_respect_the_roster_limit) {
     put("alice@example.com", "carol@example.com", none);
     start(1);
-    auto alice = bind("alice@example.com/a");
-    auto bob = bind("bob@example.com/b");
-    client_sends("alice@example.com/a", "", "");
-    client_sends("bob@example.com/b", "", "");
+    auto [alice, bob] = alice_and_bob_online();
     client_sends("bob@example.com/b", "alice@example.com", "subscribe");
     settle();
     ASSERT_EQ(presences(*alice, "subscribe").size(), 1u);
