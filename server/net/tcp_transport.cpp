@@ -237,8 +237,14 @@ asio::awaitable<void> tcp_transport::start_tls() {
     co_await handshake();
 }
 
+// Not a coroutine itself: handing out the awaitable of the one doing the work
+// saves a coroutine frame (a heap allocation) on every read and write.
 asio::awaitable<std::string_view> tcp_transport::read() {
-    if (records_) co_return co_await read_records();
+    if (records_) return read_records();
+    return read_openssl();
+}
+
+asio::awaitable<std::string_view> tcp_transport::read_openssl() {
     for (;;) {
         check_open();
         auto& buf = thread_read_buffer();
@@ -269,7 +275,11 @@ asio::awaitable<std::string_view> tcp_transport::read() {
 
 asio::awaitable<void> tcp_transport::write(const output_units& out) {
     check_open();
-    if (records_) co_return co_await write_records(out);
+    if (records_) return write_records(out);
+    return write_openssl(out);
+}
+
+asio::awaitable<void> tcp_transport::write_openssl(const output_units& out) {
     if (!ssl_) {
         // A byte stream: every unit queued in this turn leaves in one write.
         co_await asio::async_write(socket_, asio::buffer(out.bytes), use_awaitable);
@@ -340,7 +350,48 @@ asio::awaitable<std::string_view> tcp_transport::read_records() {
     }
 }
 
+std::size_t tcp_transport::send_now(std::string_view bytes) {
+    ssize_t n;
+    do n = ::send(socket_.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    tls_failed_ = true;
+    throw boost::system::system_error(errno, boost::system::system_category(), "TLS write");
+}
+
+tcp_transport::try_result tcp_transport::try_write(const output_units& out) {
+    if (!records_ || !unsent_.empty() || !socket_.is_open()) return try_result::not_taken;
+    auto& sealed = thread_seal_buffer();
+    sealed.clear();
+    records_->seal(out.bytes, sealed);
+    std::size_t n = send_now(sealed);
+    auto result = try_result::taken;
+    if (n < sealed.size()) {
+        // Sealed means numbered: these records must go before anything sealed later.
+        unsent_.assign(sealed, n);
+        half_written_ = true;
+        result = try_result::taken_in_part;
+    }
+    if (sealed.capacity() > seal_buffer_keep) std::string().swap(sealed);
+    return result;
+}
+
 asio::awaitable<void> tcp_transport::write_records(const output_units& out) {
+    if (!unsent_.empty()) {
+        // What try_write() left goes first; it is already ours, nothing to copy.
+        std::string owned;
+        owned.swap(unsent_);
+        std::string_view rest = owned;
+        for (;;) {
+            check_open();
+            rest.remove_prefix(send_now(rest));
+            if (rest.empty()) break;
+            co_await socket_.async_wait(tcp::socket::wait_write, use_awaitable);
+        }
+        half_written_ = false;
+    }
+    if (out.bytes.empty()) co_return;
     auto& sealed = thread_seal_buffer();
     sealed.clear();
     records_->seal(out.bytes, sealed);
@@ -348,14 +399,7 @@ asio::awaitable<void> tcp_transport::write_records(const output_units& out) {
     std::string owned;  // what is left once the writer has to wait
     for (;;) {
         check_open();
-        ssize_t n;
-        do n = ::send(socket_.native_handle(), rest.data(), rest.size(), MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            tls_failed_ = true;
-            throw boost::system::system_error(errno, boost::system::system_category(), "TLS write");
-        }
-        if (n > 0) rest.remove_prefix(static_cast<std::size_t>(n));
+        rest.remove_prefix(send_now(rest));
         if (rest.empty()) break;
         if (owned.empty()) {
             // Another connection of this thread seals into the same buffer

@@ -35,6 +35,7 @@ class tcp_transport final : public transport {
     asio::awaitable<void> open() override;
     asio::awaitable<std::string_view> read() override;
     asio::awaitable<void> write(const output_units& out) override;
+    try_result try_write(const output_units& out) override;
     bool can_start_tls() const override { return mode_ == mode::starttls && !tls_started_; }
     asio::awaitable<void> start_tls() override;
     bool is_secure() const override { return handshake_done_; }
@@ -52,9 +53,14 @@ class tcp_transport final : public transport {
     // calling again, or an exception when the connection cannot go on.
     asio::ip::tcp::socket::wait_type wait_type_for(int ret, const char* what);
     void check_open() const;
+    // Plain TCP, or TLS through OpenSSL (TLS 1.2, or before the handshake ends).
+    asio::awaitable<std::string_view> read_openssl();
+    asio::awaitable<void> write_openssl(const output_units& out);
     // Application data over the record layer (TLS 1.3 after the handshake).
     asio::awaitable<std::string_view> read_records();
     asio::awaitable<void> write_records(const output_units& out);
+    // Sends what it can of `bytes` without waiting; throws on a socket error.
+    std::size_t send_now(std::string_view bytes);
     // Best effort, never blocking: an alert, unless a record is half sent.
     void send_alert(tls13::alert a);
 
@@ -64,6 +70,8 @@ class tcp_transport final : public transport {
     std::unique_ptr<tls13::record_layer> records_;  // TLS 1.3 once the handshake is done
     // A record that arrived in part, kept until the rest of it comes.
     std::string partial_record_;
+    // Sealed records that try_write() could not send: they go out first.
+    std::string unsent_;
     // Taken at the end of the handshake, while the SSL object is still there.
     std::vector<sasl::channel_binding> bindings_;
     mode mode_;

@@ -13,6 +13,8 @@
 #include "xml/namespaces.hpp"
 #include "xml/writer.hpp"
 
+#include <boost/asio/post.hpp>
+
 namespace server {
 
 using asio::use_awaitable;
@@ -167,22 +169,55 @@ void c2s_session::queue_footer() {
 void c2s_session::start_writer() {
     if (writing_) return;
     writing_ = true;
-    asio::co_spawn(
-        io_, [self = shared_from_this()] { return self->writer(); }, asio::detached);
+    // Posted, not written at once: whatever else this turn of the I/O thread
+    // queues for the session leaves in the same write.
+    asio::post(io_, [self = shared_from_this()] { self->write_now(); });
 }
 
-asio::awaitable<void> c2s_session::writer() {
+void c2s_session::write_now() {
+    // Most writes fit in the socket at once: no coroutine for those. Only a
+    // socket that pushes back (or a transport that cannot try) gets the writer.
+    auto r = transport::try_result::not_taken;
+    try {
+        r = transport_->try_write(outbuf_);
+    } catch (const std::exception& e) {
+        return write_failed(e);
+    }
+    if (r != transport::try_result::not_taken) outbuf_.clear();
+    if (r == transport::try_result::taken) {
+        writing_ = false;
+        write_done_.cancel();
+        return;
+    }
+    // Taken in part: the writer first sends what the transport kept.
+    bool flush_rest = r == transport::try_result::taken_in_part;
+    asio::co_spawn(
+        io_, [self = shared_from_this(), flush_rest] { return self->writer(flush_rest); },
+        asio::detached);
+}
+
+void c2s_session::write_failed(const std::exception& e) {
+    log::debug("c2s", remote_address(), ": write failed: ", e.what());
+    outbuf_.clear();
+    transport_->close();
+    writing_ = false;
+    write_done_.cancel();
+}
+
+asio::awaitable<void> c2s_session::writer(bool flush_rest) {
     // Everything queued while a write is in flight leaves in the next single write.
     try {
+        // What try_write() kept goes first (an empty write sends just that).
+        if (flush_rest) co_await transport_->write(inflight_);
         while (!outbuf_.empty()) {
             inflight_.swap(outbuf_);
             co_await transport_->write(inflight_);
             inflight_.clear();
         }
     } catch (const std::exception& e) {
-        log::debug("c2s", remote_address(), ": write failed: ", e.what());
-        outbuf_.clear();
-        transport_->close();
+        inflight_.clear();
+        write_failed(e);
+        co_return;
     }
     // Idle sessions should not keep a large buffer from one burst.
     if (inflight_.bytes.capacity() > 16384) output_units().swap(inflight_);

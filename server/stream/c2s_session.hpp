@@ -71,7 +71,10 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     void queue_element(std::string_view bytes);
     bool make_room(std::size_t bytes);
     void start_writer();
-    asio::awaitable<void> writer();
+    void write_now();
+    // `flush_rest`: the transport holds part of a write try_write() began.
+    asio::awaitable<void> writer(bool flush_rest);
+    void write_failed(const std::exception& e);
     asio::awaitable<void> flush();
     void fail(xml::stream_condition condition, std::string text = {});
     void close_stream();
