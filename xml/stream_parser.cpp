@@ -133,7 +133,9 @@ struct stream_parser::impl {
         if (s.depth == 1) s.stanza_start = XML_GetCurrentByteIndex(s.p);
         if (s.depth >= 1 && s.stanza_too_large()) return;
         auto el = std::make_shared<element>(split_name(name));
-        el->mutable_attributes().reserve(count);
+        // A stanza (depth 1) gets room for one more than it came with: a router
+        // stamps 'from' on every stanza it takes.
+        el->mutable_attributes().reserve(count + (s.depth == 1 ? 1 : 0));
         for (const char** a = atts; *a; a += 2) {
             auto q = split_name(a[0]);
             el->set_attr(q.ns, q.name, a[1]);
