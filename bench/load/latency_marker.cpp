@@ -1,5 +1,6 @@
 #include "bench/load/latency_marker.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace bench {
@@ -12,6 +13,14 @@ std::int64_t now_ns() {
 
 std::string marker(std::int64_t ns) {
     return "PB:" + std::to_string(ns) + ":";
+}
+
+double percentile_ms(std::vector<std::int64_t>& latencies_ns, double p) {
+    auto& v = latencies_ns;
+    if (v.empty()) return 0;
+    auto k = std::size_t(p * double(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + long(k), v.end());
+    return double(v[k]) / 1e6;
 }
 
 void marker_scanner::scan(std::string_view chunk, const std::function<void(std::int64_t)>& found) {

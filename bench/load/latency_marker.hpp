@@ -7,11 +7,16 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bench {
 
 std::int64_t now_ns();
 std::string marker(std::int64_t ns);
+
+// The p-quantile (0..1, 1 is the maximum) of latencies in nanoseconds, in
+// milliseconds; 0 for none. Reorders `latencies_ns`.
+double percentile_ms(std::vector<std::int64_t>& latencies_ns, double p);
 
 class marker_scanner {
   public:

@@ -36,13 +36,6 @@ struct user_state {
     std::size_t seen_count = 0;
 };
 
-double percentile(std::vector<std::int64_t>& v, double p) {
-    if (v.empty()) return 0;
-    auto k = std::size_t(p * double(v.size() - 1));
-    std::nth_element(v.begin(), v.begin() + long(k), v.end());
-    return double(v[k]) / 1e6;  // ms
-}
-
 }  // namespace
 
 void run_presence(const run_options& opts) {
@@ -165,9 +158,9 @@ void run_presence(const run_options& opts) {
         .add("stray", (long long)stray)
         .add("elapsed_s", elapsed)
         .add("presences_per_s", elapsed > 0 ? double(delivered) / elapsed : 0, 0)
-        .add("lat_p50_ms", percentile(latencies, 0.50))
-        .add("lat_p99_ms", percentile(latencies, 0.99))
-        .add("lat_max_ms", percentile(latencies, 1.0))
+        .add("lat_p50_ms", percentile_ms(latencies, 0.50))
+        .add("lat_p99_ms", percentile_ms(latencies, 0.99))
+        .add("lat_max_ms", percentile_ms(latencies, 1.0))
         .add("server_cpu_s", cpu.server_s)
         .add("server_cpu_s_per_100k", delivered ? cpu.server_s * 1e5 / double(delivered) : 0)
         .add("gen_cpu_s_per_100k", delivered ? cpu.self_s * 1e5 / double(delivered) : 0)

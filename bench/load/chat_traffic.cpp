@@ -1,0 +1,128 @@
+#include "bench/load/chat_traffic.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace bench {
+
+// The '#' row: the same keys for chat and floor, so the two read side by side.
+const std::vector<std::string> chat_traffic::row_keys = {"server",
+                                                         "pairs",
+                                                         "delivered",
+                                                         "errors",
+                                                         "msgs_per_s",
+                                                         "lat_p50_ms",
+                                                         "lat_p99_ms",
+                                                         "lat_max_ms",
+                                                         "server_cpu_s_per_100k",
+                                                         "gen_cpu_s_per_100k",
+                                                         "machine_busy"};
+
+chat_traffic::chat_traffic(load& l, std::size_t pairs)
+    : l_(l),
+      opts_(l.opts()),
+      pairs_(pairs),
+      pad_(opts_.body_bytes > 24 ? opts_.body_bytes - 24 : 0, 'x') {
+    latencies_.reserve(opts_.messages);
+}
+
+void chat_traffic::attach(std::size_t k, std::shared_ptr<xmpp_client> sender,
+                          std::shared_ptr<xmpp_client> receiver, std::string to) {
+    const auto p = pairs_.size();
+    auto& ps = pairs_[k];
+    ps.sender = std::move(sender);
+    ps.receiver = std::move(receiver);
+    ps.to = std::move(to);
+    ps.budget = opts_.messages / p + (k < opts_.messages % p ? 1 : 0);
+    ps.receiver->on_bytes = [this, k](std::string_view bytes) {
+        auto& me = pairs_[k];
+        me.rx.scan(bytes, [&](std::int64_t t) {
+            t_last_ = now_ns();
+            latencies_.push_back(t_last_ - t);
+            ++delivered_;
+            --me.in_flight;
+        });
+        if (opts_.rate <= 0) fill(me);
+    };
+    // Anything of ours that comes back to the sender is a bounce.
+    ps.sender->on_bytes = [this, k](std::string_view bytes) {
+        auto& me = pairs_[k];
+        me.bounced.scan(bytes, [&](std::int64_t) {
+            ++errors_;
+            --me.in_flight;
+        });
+    };
+}
+
+void chat_traffic::send_one(pair_state& ps) {
+    ++ps.in_flight;
+    ++ps.sent;
+    ++sent_;
+    ps.sender->send("<message to='" + ps.to + "' type='chat' id='m" + std::to_string(++id_) +
+                    "'><body>" + marker(now_ns()) + pad_ + "</body></message>");
+}
+
+void chat_traffic::fill(pair_state& ps) {
+    while (ps.in_flight < opts_.window && ps.sent < ps.budget) send_one(ps);
+}
+
+asio::awaitable<void> chat_traffic::measure() {
+    auto cpu0 = sample_cpu(opts_.server_pid);
+    t_start_ = now_ns();
+    if (opts_.rate <= 0) {
+        for (auto& ps : pairs_) fill(ps);
+        co_await l_.wait_until([this] { return done(); }, opts_.duration_s);
+    } else {
+        co_await paced();
+    }
+    cpu_ = sample_cpu(opts_.server_pid) - cpu0;
+}
+
+// Every tick, sends what the rate allows so far, round robin over pairs with
+// room in their window.
+asio::awaitable<void> chat_traffic::paced() {
+    const auto p = pairs_.size();
+    asio::steady_timer tick(l_.io());
+    std::size_t rr = 0;
+    auto end = t_start_ + std::int64_t(opts_.duration_s * 1e9);
+    while (!done() && now_ns() < end) {
+        auto due = std::size_t(double(now_ns() - t_start_) / 1e9 * opts_.rate);
+        for (std::size_t tries = 0; sent_ < std::min(due, opts_.messages) && tries < p; ++rr) {
+            auto& ps = pairs_[rr % p];
+            if (ps.in_flight < opts_.window && ps.sent < ps.budget) {
+                send_one(ps);
+                tries = 0;
+            } else {
+                ++tries;
+            }
+        }
+        tick.expires_after(std::chrono::microseconds(500));
+        co_await tick.async_wait(asio::use_awaitable);
+    }
+}
+
+void chat_traffic::add_counts(report& r) const {
+    r.add("pairs", (long long)pairs_.size())
+        .add("window", (long long)opts_.window)
+        .add("rate_target", opts_.rate, 0)
+        .add("sent", (long long)sent_)
+        .add("delivered", (long long)delivered_)
+        .add("errors", (long long)errors_);
+}
+
+void chat_traffic::add_figures(report& r) {
+    double elapsed = t_last_ > t_start_ ? double(t_last_ - t_start_) / 1e9 : 0;
+    auto per_100k = [&](double s) { return delivered_ ? s * 1e5 / double(delivered_) : 0; };
+    r.add("elapsed_s", elapsed)
+        .add("msgs_per_s", elapsed > 0 ? double(delivered_) / elapsed : 0, 0)
+        .add("lat_p50_ms", percentile_ms(latencies_, 0.50))
+        .add("lat_p99_ms", percentile_ms(latencies_, 0.99))
+        .add("lat_max_ms", percentile_ms(latencies_, 1.0))
+        .add("server_cpu_s", cpu_.server_s)
+        .add("server_cpu_s_per_100k", per_100k(cpu_.server_s))
+        .add("gen_cpu_s_per_100k", per_100k(cpu_.self_s))
+        .add("machine_busy", cpu_.machine_busy, 2);
+}
+
+}  // namespace bench
