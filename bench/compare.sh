@@ -8,6 +8,13 @@
 #
 #   SCENARIOS="presence" bench/compare.sh    only some of: idle login chat presence
 #
+# With chat, the run also measures the machine floor once, after the servers:
+# the same chat load (same generator, message bytes, window and pacing, unpaced
+# and then at the paced rate the servers got) through `parley-load relay`, a
+# single-threaded epoll relay with no TLS and no XML. Loopback TCP is what it
+# costs, so a server's chat latency and CPU read against what this machine
+# itself allows; the table shows it in a column of its own, not as a peer.
+#
 # Sizes (environment): IDLE_SIZES="1000 10000" USERS=1000 LOGINS=3000
 # LOGIN_CONCURRENCY=20 PAIRS=50 WINDOW=8 MESSAGES=200000 BODY_BYTES=64
 # CONTACTS=20 CHANGES=10 (presence: the first USERS accounts in groups of
@@ -207,16 +214,42 @@ prepare_server() {  # name dir port -> config written, users created
 
 results="$work/results.jsonl"
 : >"$results"
+collect() {  # parley-load's output on stdin: shown, and its JSON lines kept
+  while IFS= read -r line; do
+    echo "$line" >&2
+    [[ $line == "{"* ]] && echo "$line" >>"$results"
+  done
+}
+
 run() {  # name port scenario args... ; restarts the server so scenarios do not share state
   local name=$1 dir=$2 port=$3 scenario=$4
   shift 4
   start_server "$name" "$dir" "$port"
   "$LOAD" "$scenario" --server "127.0.0.1:$port" --users "$USERS" --password "$PASSWORD" \
-    --server-pid "$server_pid" --label "$name" "$@" |
-    while IFS= read -r line; do
-      echo "$line" >&2
-      [[ $line == "{"* ]] && echo "$line" >>"$results"
-    done
+    --server-pid "$server_pid" --label "$name" "$@" | collect
+  stop_server
+}
+
+# The machine floor (see the top): the relay runs like a server, in its own
+# session, measured through --server-pid, and stops the same way.
+run_floor() {  # rate
+  local dir="$work/floor" port=""
+  mkdir -p "$dir"
+  echo "== machine floor (parley-load relay)" >&2
+  setsid "$LOAD" relay --listen 127.0.0.1:0 --duration 900 >"$dir/relay.log" 2>&1 &
+  launcher_pid=$!
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/^{"listening":\([0-9]*\)}$/\1/p' "$dir/relay.log")
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  if [[ -z "$port" ]] || ! server_pid=$(wait_listening "$port"); then
+    echo "relay did not start:"; cat "$dir/relay.log"; exit 1
+  fi
+  local common=(--server "127.0.0.1:$port" --server-pid "$server_pid" --label relay
+    --pairs "$PAIRS" --window "$WINDOW" --body-bytes "$BODY_BYTES" --duration 300)
+  "$LOAD" floor "${common[@]}" --messages "$MESSAGES" | collect
+  "$LOAD" floor "${common[@]}" --messages "$((MESSAGES / 2))" --rate "$1" | collect
   stop_server
 }
 
@@ -255,6 +288,9 @@ for name in $SERVERS; do
       --concurrency "$IDLE_CONCURRENCY" --duration 300
   fi
 done
+if wants chat && [[ -n "$chat_rate" ]]; then
+  run_floor "$chat_rate"
+fi
 
 mkdir -p bench/results
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench/results' || echo "-dirty")

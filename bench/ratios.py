@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Prints the comparison table (Markdown) from a compare.sh results file: one
-row per measured figure, one column per server, then Parley/peer ratios."""
+row per measured figure, one column per server, then the machine floor (the
+chat rows measured through parley-load relay, when the run has them), then
+Parley/peer ratios. The floor is not a peer: no ratio is taken against it."""
 import json
 import sys
 
@@ -40,8 +42,9 @@ def main(path):
             lines.append(rec)
     servers = []
     for r in lines:
-        if r["server"] not in servers:
+        if r["scenario"] != "floor" and r["server"] not in servers:
             servers.append(r["server"])
+    has_floor = any(r["scenario"] == "floor" for r in lines)
     peers = [s for s in servers if s != "parley"]
 
     def groups():
@@ -50,24 +53,26 @@ def main(path):
             if sel == "idle":
                 for n in idle_sizes:
                     yield label.format(n=n), lambda r, n=n: r["scenario"] == "idle" and r[
-                        "connections"] == n, field, better
+                        "connections"] == n, field, better, None
             elif sel == "chat":
-                yield label, lambda r: r["scenario"] == "chat" and not r["rate_target"], field, better
+                yield label, lambda r: r["scenario"] == "chat" and not r["rate_target"], field, better, \
+                    lambda r: r["scenario"] == "floor" and not r["rate_target"]
             elif sel == "paced":
                 rate = next((r["rate_target"] for r in lines if r["scenario"] == "chat" and r["rate_target"]), 0)
                 yield label.format(rate=int(rate)), lambda r: r["scenario"] == "chat" and r[
-                    "rate_target"], field, better
+                    "rate_target"], field, better, lambda r: r["scenario"] == "floor" and r["rate_target"]
             else:
-                yield label, lambda r, sel=sel: r["scenario"] == sel, field, better
+                yield label, lambda r, sel=sel: r["scenario"] == sel, field, better, None
 
     print(f"Run {meta.get('date', '?')}, commit {meta.get('commit', '?')}, "
           f"{meta.get('cores', '?')} cores, {int(meta.get('mem_kib', 0)) // 1024} MiB, "
           f"{meta.get('cpu', '')}; Prosody {meta.get('prosody', '?')}, ejabberd {meta.get('ejabberd', '?')}")
     print()
-    head = ["figure"] + servers + [f"parley/{p}" for p in peers] + ["better"]
+    head = ["figure"] + servers + (["machine floor"] if has_floor else []) + [
+        f"parley/{p}" for p in peers] + ["better"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    for label, match, field, better in groups():
+    for label, match, field, better, floor_match in groups():
         vals = {}
         for r in lines:
             if match(r) and field in r:
@@ -75,13 +80,18 @@ def main(path):
         if not vals:
             continue
         row = [label] + [f"{vals[s]:.3g}" if s in vals else "–" for s in servers]
+        if has_floor:
+            floor = next((float(r[field]) for r in lines if floor_match and floor_match(r) and field in r),
+                         None)
+            row.append(f"{floor:.3g}" if floor is not None else "–")
         for p in peers:
             if "parley" in vals and vals.get(p):
                 row.append(f"{vals['parley'] / vals[p]:.2f}")
             else:
                 row.append("–")
         print("| " + " | ".join(row + [better]) + " |")
-    problems = [r for r in lines if r.get("failed") or r.get("failed_logins") or r.get("errors")
+    problems = [r for r in lines if r.get("failed") or r.get("failed_logins") or r.get("failed_connects")
+                or r.get("errors")
                 or r.get("error") or r.get("lost") or r.get("initial_missing") or r.get("missing")
                 or r.get("first_round_missing")]
     if problems:
@@ -89,8 +99,15 @@ def main(path):
         for r in problems:
             lost = "".join(f" {k}={r[k]}" for k in ("lost", "initial_missing", "missing", "first_round_missing")
                            if r.get(k))
-            print(f"- {r['server']} {r['scenario']}: failed={r.get('failed', r.get('failed_logins', 0))} "
+            failed = r.get("failed", r.get("failed_logins", r.get("failed_connects", 0)))
+            print(f"- {r['server']} {r['scenario']}: failed={failed} "
                   f"errors={r.get('errors', 0)}{lost} {r.get('error', '')}")
+    if has_floor:
+        print()
+        print("machine floor: the chat load (same generator, message bytes, window and pacing) through "
+              "parley-load relay, one thread copying bytes between paired plain TCP connections with "
+              "epoll: no TLS (on either side), no XML, no routing. Its latency is what loopback TCP "
+              "allows on this machine; its server CPU rows are the relay's.")
     sizes = [r for r in lines if r["scenario"] == "presence"]
     if sizes:
         r = sizes[0]

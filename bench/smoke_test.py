@@ -1,8 +1,10 @@
 """Smoke test of the benchmark harness (not a benchmark): every scenario of
-parley-load runs against a real parleyd with a tiny N and reports numbers."""
+parley-load runs against a real parleyd with a tiny N and reports numbers, and
+the floor scenario runs against parley-load's own relay."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import unittest
@@ -81,6 +83,52 @@ class HarnessSmokeTest(unittest.TestCase):
         self.assertGreater(rec["lat_max_ms"], 0)
         self.assertLessEqual(rec["lat_p50_ms"], rec["lat_p99_ms"])
         self.assertGreaterEqual(rec["server_cpu_s_per_100k"], 0)
+
+
+class RelayFloorSmokeTest(unittest.TestCase):
+    """The machine floor: chat's load over plain TCP through parley-load relay."""
+
+    def setUp(self):
+        self.relay = subprocess.Popen([LOAD, "relay", "--listen", "127.0.0.1:0", "--duration", "30"],
+                                      stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.stop_relay)
+        first = self.relay.stdout.readline()
+        self.port = json.loads(first)["listening"]
+        self.assertGreater(self.port, 0, first)
+
+    def stop_relay(self):
+        if self.relay.poll() is None:
+            self.relay.kill()
+            self.relay.wait()
+        self.relay.stdout.close()
+
+    def floor(self, *args):
+        cmd = [LOAD, "floor", "--server", f"127.0.0.1:{self.port}", "--sources", "2",
+               "--server-pid", str(self.relay.pid), "--label", "relay", "--duration", "10", *args]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+        self.assertEqual(len(lines), 1, r.stdout)
+        rec = json.loads(lines[0])
+        self.assertEqual(rec["scenario"], "floor")
+        self.assertNotIn("error", rec, rec)
+        self.assertEqual((rec["delivered"], rec["errors"], rec["failed_connects"]),
+                         (rec["sent"], 0, 0))
+        self.assertGreater(rec["msgs_per_s"], 0)
+        self.assertGreater(rec["lat_max_ms"], 0)
+        self.assertLessEqual(rec["lat_p50_ms"], rec["lat_p99_ms"])
+        for key in ("server_cpu_s_per_100k", "gen_cpu_s_per_100k", "machine_busy"):
+            self.assertGreaterEqual(rec[key], 0)
+        return rec
+
+    def test_floor_window_and_paced_then_sigterm(self):
+        rec = self.floor("--pairs", "2", "--messages", "200", "--window", "4")
+        self.assertEqual((rec["sent"], rec["rate_target"]), (200, 0))
+        rec = self.floor("--pairs", "2", "--messages", "100", "--rate", "2000")
+        self.assertEqual((rec["sent"], rec["rate_target"]), (100, 2000))
+        self.relay.send_signal(signal.SIGTERM)
+        self.assertEqual(self.relay.wait(timeout=5), 0)
+        self.assertIn("stopped by signal", self.relay.stdout.read())
 
 
 if __name__ == "__main__":

@@ -45,14 +45,7 @@ asio::awaitable<std::size_t> load::login_all(
                 ++failed;
                 if (first_error.empty()) first_error = user(i) + ": " + err;
             } else {
-                ++read_loops_running;
-                asio::co_spawn(
-                    io_,
-                    [this, c]() -> asio::awaitable<void> {
-                        co_await c->read_loop();
-                        --read_loops_running;
-                    },
-                    asio::detached);
+                start_reading(c);
             }
             ++finished;
         }
@@ -63,6 +56,40 @@ asio::awaitable<std::size_t> load::login_all(
     // Workers still running past the bound hold references to locals here: stop them.
     if (finished != n) io_.stop();
     co_return failed + (n - finished);
+}
+
+void load::start_reading(std::shared_ptr<xmpp_client> c) {
+    ++read_loops_running;
+    asio::co_spawn(
+        io_,
+        [this, c]() -> asio::awaitable<void> {
+            co_await c->read_loop();
+            --read_loops_running;
+        },
+        asio::detached);
+}
+
+asio::awaitable<std::size_t> load::connect_all(std::vector<std::shared_ptr<xmpp_client>>& clients,
+                                               std::size_t n) {
+    clients.clear();
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto c = make_client();
+        clients.push_back(c);
+        auto err = co_await c->connect_plain(i);
+        if (!err.empty()) {
+            ++failed;
+            if (first_error.empty()) first_error = "connection " + std::to_string(i) + ": " + err;
+        } else {
+            start_reading(c);
+        }
+    }
+    co_return failed;
+}
+
+asio::awaitable<void> load::abort_all(std::vector<std::shared_ptr<xmpp_client>>& clients) {
+    for (auto& c : clients) c->abort();
+    co_await wait_until([this] { return read_loops_running == 0; }, 10);
 }
 
 asio::awaitable<void> load::close_all(std::vector<std::shared_ptr<xmpp_client>>& clients) {

@@ -1,6 +1,7 @@
 // parley-load: an XMPP client load generator for comparing servers.
 //   parley-load SCENARIO [options]
-//   SCENARIO: idle | login | chat | presence-setup | presence | register
+//   SCENARIO: idle | login | chat | presence-setup | presence | register | floor
+//   parley-load relay --listen ADDR:PORT   (the trivial server floor runs against)
 // Prints a human-readable row ('#') and one JSON line per scenario.
 #include <cstdlib>
 #include <iostream>
@@ -12,7 +13,8 @@
 namespace {
 
 constexpr const char* usage =
-    R"(usage: parley-load idle|login|chat|presence-setup|presence|register [options]
+    R"(usage: parley-load idle|login|chat|presence-setup|presence|register|floor [options]
+       parley-load relay --listen ADDR:PORT [--duration S]
   --server ADDR:PORT     c2s listener (default 127.0.0.1:5222)
   --domain D             XMPP domain (default localhost)
   --tls starttls|direct|none   (default starttls)
@@ -26,10 +28,15 @@ constexpr const char* usage =
   --connections N        idle: clients held (default 1000)
   --concurrency C        logins in flight (default 50)
   --logins L             login: logins to perform (default 2000)
-  --pairs P --window W --messages M --body-bytes B --rate R     chat
+  --pairs P --window W --messages M --body-bytes B --rate R     chat, floor
+  floor                  chat's messages over plain TCP through a relay, no login:
+                         the machine's own floor under chat latency and CPU
+  --listen ADDR:PORT     relay: where to accept (port 0: any); prints {"listening":PORT}
+                         then pairs connections in accept order (0 with 1, 2 with 3...)
+                         and copies each one's bytes to the other until SIGTERM/SIGINT
   --contacts C           presence(-setup): roster size; users form groups of C+1 (default 20)
   --changes K            presence: changes per user (default 10)
-  --duration S           bound for each phase in seconds (default 120)
+  --duration S           bound for each phase in seconds (default 120; relay: 600)
   --settle S             idle: seconds to hold the clients, sampling RSS (default 2)
 )";
 
@@ -48,7 +55,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     bench::run_options o;
-    std::string server = "127.0.0.1:5222";
+    std::string server = "127.0.0.1:5222", listen = "127.0.0.1:0";
     std::size_t sources = 8;
     std::map<std::string, std::string> args;
     for (int i = 2; i < argc; ++i) {
@@ -65,6 +72,8 @@ int main(int argc, char** argv) {
             auto n = [&] { return std::stoull(v); };
             if (k == "server")
                 server = v;
+            else if (k == "listen")
+                listen = v;
             else if (k == "domain")
                 o.client.domain = v;
             else if (k == "tls")
@@ -110,10 +119,16 @@ int main(int argc, char** argv) {
             else
                 die("unknown option --" + k);
         }
-        auto colon = server.rfind(':');
-        if (colon == std::string::npos) die("--server needs ADDR:PORT");
-        o.client.server = {boost::asio::ip::make_address(server.substr(0, colon)),
-                           static_cast<unsigned short>(std::stoul(server.substr(colon + 1)))};
+        auto endpoint = [](const std::string& v, const char* option) {
+            auto colon = v.rfind(':');
+            if (colon == std::string::npos) die(std::string(option) + " needs ADDR:PORT");
+            return bench::tcp::endpoint(
+                boost::asio::ip::make_address(v.substr(0, colon)),
+                static_cast<unsigned short>(std::stoul(v.substr(colon + 1))));
+        };
+        o.client.server = endpoint(server, "--server");
+        o.listen = endpoint(listen, "--listen");
+        if (scenario == "relay" && !args.count("duration")) o.duration_s = 600;
         for (std::size_t k = 1; k <= sources; ++k)
             o.client.sources.push_back(
                 boost::asio::ip::make_address("127.0.0." + std::to_string(k)));
@@ -127,6 +142,10 @@ int main(int argc, char** argv) {
         bench::run_login(o);
     else if (scenario == "chat")
         bench::run_chat(o);
+    else if (scenario == "floor")
+        bench::run_floor(o);
+    else if (scenario == "relay")
+        bench::run_relay(o);
     else if (scenario == "presence")
         bench::run_presence(o);
     else if (scenario == "presence-setup")

@@ -17,6 +17,7 @@ namespace bench {
 
 struct run_options {
     client_options client;
+    tcp::endpoint listen;  // relay: where to accept
     pid_t server_pid = 0;  // whose CPU and RSS to report (0: none)
     std::string label = "server";
     std::string user_prefix = "u";
@@ -51,8 +52,15 @@ class load {
     asio::awaitable<std::size_t> login_all(
         std::vector<std::shared_ptr<xmpp_client>>& clients, std::size_t n,
         std::string resource_prefix, std::function<void(std::size_t, xmpp_client&)> prepare = {});
+    // Connects clients [0, n) over plain TCP with no XMPP, strictly one after
+    // another (each connect completes before the next starts, so a listener
+    // accepts them in this order); each starts its read loop. Returns failures.
+    asio::awaitable<std::size_t> connect_all(std::vector<std::shared_ptr<xmpp_client>>& clients,
+                                             std::size_t n);
     // Closes all clients and waits (bounded) until their read loops ended.
     asio::awaitable<void> close_all(std::vector<std::shared_ptr<xmpp_client>>& clients);
+    // The same without ending a stream first: for connect_all's clients.
+    asio::awaitable<void> abort_all(std::vector<std::shared_ptr<xmpp_client>>& clients);
 
     // Polls `done` until true or `timeout`; false on timeout.
     asio::awaitable<bool> wait_until(std::function<bool()> done, double timeout_s);
@@ -65,6 +73,8 @@ class load {
     std::string first_error;
 
   private:
+    void start_reading(std::shared_ptr<xmpp_client> c);
+
     const run_options& opts_;
     asio::io_context io_{1};
     asio::ssl::context tls_{asio::ssl::context::tls_client};
@@ -74,6 +84,8 @@ class load {
 void run_idle(const run_options& opts);
 void run_login(const run_options& opts);
 void run_chat(const run_options& opts);
+void run_floor(const run_options& opts);
+void run_relay(const run_options& opts);
 void run_presence(const run_options& opts);
 void run_presence_setup(const run_options& opts);
 void run_register(const run_options& opts);

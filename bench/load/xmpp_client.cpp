@@ -85,9 +85,8 @@ void xmpp_client::abort() {
     sock_.close(ignored);
 }
 
-// Connects from the chosen source address and negotiates TLS as configured;
-// returns the features of the (secured) stream.
-asio::awaitable<xml::element_ptr> xmpp_client::connect(std::size_t source_index) {
+// Connects from the chosen source address.
+asio::awaitable<void> xmpp_client::open_socket(std::size_t source_index) {
     sock_.open(opts_.server.protocol());
     // Lets connect() pick the port per 4-tuple, so each source address has its
     // own port range (Linux IP_BIND_ADDRESS_NO_PORT).
@@ -97,6 +96,25 @@ asio::awaitable<xml::element_ptr> xmpp_client::connect(std::size_t source_index)
         sock_.bind(tcp::endpoint(opts_.sources[source_index % opts_.sources.size()], 0));
     co_await sock_.async_connect(opts_.server, use_awaitable);
     sock_.set_option(tcp::no_delay(true));
+}
+
+asio::awaitable<std::string> xmpp_client::connect_plain(std::size_t source_index) {
+    try {
+        arm(opts_.login_timeout);
+        co_await open_socket(source_index);
+        deadline_.cancel();
+        co_return std::string();
+    } catch (const std::exception& e) {
+        deadline_.cancel();
+        abort();
+        co_return std::string(e.what());
+    }
+}
+
+// Connects and negotiates TLS as configured; returns the features of the
+// (secured) stream.
+asio::awaitable<xml::element_ptr> xmpp_client::connect(std::size_t source_index) {
+    co_await open_socket(source_index);
 
     if (opts_.tls == tls_mode::direct) {
         tls_.emplace(sock_, tls_ctx_);

@@ -5,7 +5,8 @@
 // scenario counts it.
 //
 // After login the client stops parsing XML: scenarios see raw bytes, which keeps
-// the generator much cheaper than the server it loads.
+// the generator much cheaper than the server it loads. connect_plain() gives the
+// same client with no XMPP at all, for the floor scenario's relay.
 #pragma once
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
@@ -58,6 +59,10 @@ class xmpp_client : public std::enable_shared_from_this<xmpp_client> {
     asio::awaitable<std::string> login(std::string user, std::string resource,
                                        std::size_t source_index);
     const std::string& jid() const { return jid_; }
+    // Only the TCP connection, no stream on it (the floor scenario's relay
+    // speaks no XMPP); read_loop and send then work as after login. Returns an
+    // empty string once connected, else what went wrong.
+    asio::awaitable<std::string> connect_plain(std::size_t source_index);
     // XEP-0077 in-band registration of `user` (for servers whose admin tools are
     // too slow to create thousands of accounts); then closes the stream.
     asio::awaitable<std::string> register_account(std::string user, std::size_t source_index);
@@ -77,6 +82,7 @@ class xmpp_client : public std::enable_shared_from_this<xmpp_client> {
     void abort();
 
   private:
+    asio::awaitable<void> open_socket(std::size_t source_index);
     asio::awaitable<xml::element_ptr> connect(std::size_t source_index);
     asio::awaitable<std::size_t> read_some();
     asio::awaitable<xml::element_ptr> next_element();
