@@ -32,12 +32,7 @@ void run_chat(const run_options& opts) {
         },
         opts.duration_s * 2 + 60);
 
-    report r("chat", opts.label);
-    traffic.add_counts(r);
-    r.add("failed_logins", (long long)failed);
-    traffic.add_figures(r);
-    if (!l.first_error.empty()) r.add("error", l.first_error);
-    r.print(chat_traffic::row_keys);
+    traffic.print_report("chat", "failed_logins", failed);
 }
 
 }  // namespace bench

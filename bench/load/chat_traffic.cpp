@@ -6,18 +6,21 @@
 
 namespace bench {
 
+namespace {
+
 // The '#' row: the same keys for chat and floor, so the two read side by side.
-const std::vector<std::string> chat_traffic::row_keys = {"server",
-                                                         "pairs",
-                                                         "delivered",
-                                                         "errors",
-                                                         "msgs_per_s",
-                                                         "lat_p50_ms",
-                                                         "lat_p99_ms",
-                                                         "lat_max_ms",
-                                                         "server_cpu_s_per_100k",
-                                                         "gen_cpu_s_per_100k",
-                                                         "machine_busy"};
+const std::vector<std::string> row_keys = {"server",
+                                           "pairs",
+                                           "delivered",
+                                           "errors",
+                                           "msgs_per_s",
+                                           "lat_p50_ms",
+                                           "lat_p99_ms",
+                                           "lat_max_ms",
+                                           "server_cpu_s_per_100k",
+                                           "gen_cpu_s_per_100k",
+                                           "machine_busy"};
+}  // namespace
 
 chat_traffic::chat_traffic(load& l, std::size_t pairs)
     : l_(l),
@@ -100,6 +103,16 @@ asio::awaitable<void> chat_traffic::paced() {
         tick.expires_after(std::chrono::microseconds(500));
         co_await tick.async_wait(asio::use_awaitable);
     }
+}
+
+void chat_traffic::print_report(const std::string& scenario, const char* failed_key,
+                                std::size_t failed) {
+    report r(scenario, opts_.label);
+    add_counts(r);
+    r.add(failed_key, (long long)failed);
+    add_figures(r);
+    if (!l_.first_error.empty()) r.add("error", l_.first_error);
+    r.print(row_keys);
 }
 
 void chat_traffic::add_counts(report& r) const {

@@ -31,13 +31,14 @@ class chat_traffic {
     // or --duration passed; samples CPU around it.
     asio::awaitable<void> measure();
 
-    // Report fields, in the order chat prints them: these, the scenario's own,
-    // then add_figures().
-    void add_counts(report& r) const;
-    void add_figures(report& r);
-    static const std::vector<std::string> row_keys;
+    // The JSON line and the row, fields in the order chat prints them; the
+    // scenario's own count of failures (`failed_key`) sits in the middle.
+    void print_report(const std::string& scenario, const char* failed_key, std::size_t failed);
 
   private:
+    void add_counts(report& r) const;
+    void add_figures(report& r);
+
     struct pair_state {
         std::shared_ptr<xmpp_client> sender, receiver;
         std::string to;

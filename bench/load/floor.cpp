@@ -39,12 +39,7 @@ void run_floor(const run_options& opts) {
         },
         opts.duration_s * 2 + 60);
 
-    report r("floor", opts.label);
-    traffic.add_counts(r);
-    r.add("failed_connects", (long long)failed);
-    traffic.add_figures(r);
-    if (!l.first_error.empty()) r.add("error", l.first_error);
-    r.print(chat_traffic::row_keys);
+    traffic.print_report("floor", "failed_connects", failed);
 }
 
 }  // namespace bench
