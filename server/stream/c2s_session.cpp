@@ -177,14 +177,18 @@ void c2s_session::start_writer() {
 void c2s_session::write_now() {
     // Most writes fit in the socket at once: no coroutine for those. Only a
     // socket that pushes back (or a transport that cannot try) gets the writer.
-    auto r = transport::try_result::not_taken;
-    try {
-        r = transport_->try_write(outbuf_);
-    } catch (const std::exception& e) {
-        return write_failed(e);
+    auto r = transport::try_result::taken;  // with nothing queued, nothing to send
+    if (!outbuf_.empty()) {
+        try {
+            r = transport_->try_write(outbuf_);
+        } catch (const std::exception& e) {
+            return write_failed(e);
+        }
     }
     if (r != transport::try_result::not_taken) outbuf_.clear();
     if (r == transport::try_result::taken) {
+        // Idle sessions should not keep a large buffer from one burst.
+        if (outbuf_.bytes.capacity() > 16384) output_units().swap(outbuf_);
         writing_ = false;
         write_done_.cancel();
         return;
