@@ -360,60 +360,46 @@ std::size_t tcp_transport::send_now(std::string_view bytes) {
     throw boost::system::system_error(errno, boost::system::system_category(), "TLS write");
 }
 
-tcp_transport::try_result tcp_transport::try_write(const output_units& out) {
-    if (!records_ || !unsent_.empty() || !socket_.is_open()) return try_result::not_taken;
+void tcp_transport::seal_and_send(const output_units& out) {
     auto& sealed = thread_seal_buffer();
     sealed.clear();
     records_->seal(out.bytes, sealed);
     std::size_t n = send_now(sealed);
-    auto result = try_result::taken;
     if (n < sealed.size()) {
-        // Sealed means numbered: these records must go before anything sealed later.
+        // Sealed means numbered: these records must go before anything sealed
+        // later. Kept here, since another connection of this thread seals into
+        // the same buffer while this one waits.
         unsent_.assign(sealed, n);
         half_written_ = true;
-        result = try_result::taken_in_part;
     }
-    if (sealed.capacity() > seal_buffer_keep) std::string().swap(sealed);
-    return result;
-}
-
-asio::awaitable<void> tcp_transport::write_records(const output_units& out) {
-    if (!unsent_.empty()) {
-        // What try_write() left goes first; it is already ours, nothing to copy.
-        std::string owned;
-        owned.swap(unsent_);
-        std::string_view rest = owned;
-        for (;;) {
-            check_open();
-            rest.remove_prefix(send_now(rest));
-            if (rest.empty()) break;
-            co_await socket_.async_wait(tcp::socket::wait_write, use_awaitable);
-        }
-        half_written_ = false;
-    }
-    if (out.bytes.empty()) co_return;
-    auto& sealed = thread_seal_buffer();
-    sealed.clear();
-    records_->seal(out.bytes, sealed);
-    std::string_view rest = sealed;
-    std::string owned;  // what is left once the writer has to wait
-    for (;;) {
-        check_open();
-        rest.remove_prefix(send_now(rest));
-        if (rest.empty()) break;
-        if (owned.empty()) {
-            // Another connection of this thread seals into the same buffer
-            // while we wait.
-            owned.assign(rest);
-            rest = owned;
-        }
-        half_written_ = true;
-        co_await socket_.async_wait(tcp::socket::wait_write, use_awaitable);
-    }
-    half_written_ = false;
     // A burst to a slow reader may have grown the thread's buffer far beyond
     // what ordinary writes need: not kept.
     if (sealed.capacity() > seal_buffer_keep) std::string().swap(sealed);
+}
+
+asio::awaitable<void> tcp_transport::send_unsent() {
+    for (std::size_t done = 0;;) {
+        check_open();
+        done += send_now(std::string_view(unsent_).substr(done));
+        if (done == unsent_.size()) break;
+        co_await socket_.async_wait(tcp::socket::wait_write, use_awaitable);
+    }
+    std::string().swap(unsent_);
+    half_written_ = false;
+}
+
+tcp_transport::try_result tcp_transport::try_write(const output_units& out) {
+    if (!records_ || !unsent_.empty() || !socket_.is_open()) return try_result::not_taken;
+    seal_and_send(out);
+    return unsent_.empty() ? try_result::taken : try_result::taken_in_part;
+}
+
+asio::awaitable<void> tcp_transport::write_records(const output_units& out) {
+    // What an earlier try_write() left goes first.
+    if (!unsent_.empty()) co_await send_unsent();
+    if (out.bytes.empty()) co_return;
+    seal_and_send(out);
+    if (!unsent_.empty()) co_await send_unsent();
 }
 
 void tcp_transport::send_alert(tls13::alert a) {

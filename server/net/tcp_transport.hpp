@@ -61,6 +61,10 @@ class tcp_transport final : public transport {
     asio::awaitable<void> write_records(const output_units& out);
     // Sends what it can of `bytes` without waiting; throws on a socket error.
     std::size_t send_now(std::string_view bytes);
+    // Seals `out` and sends what the socket takes at once; the rest waits in
+    // unsent_, which send_unsent() sends, waiting for the socket as it must.
+    void seal_and_send(const output_units& out);
+    asio::awaitable<void> send_unsent();
     // Best effort, never blocking: an alert, unless a record is half sent.
     void send_alert(tls13::alert a);
 
@@ -70,7 +74,7 @@ class tcp_transport final : public transport {
     std::unique_ptr<tls13::record_layer> records_;  // TLS 1.3 once the handshake is done
     // A record that arrived in part, kept until the rest of it comes.
     std::string partial_record_;
-    // Sealed records that try_write() could not send: they go out first.
+    // Sealed records the socket has not taken yet: they go out before any other.
     std::string unsent_;
     // Taken at the end of the handshake, while the SSL object is still there.
     std::vector<sasl::channel_binding> bindings_;
