@@ -68,11 +68,14 @@ class transport {
     virtual asio::awaitable<std::string_view> read() = 0;
     virtual asio::awaitable<void> write(const output_units& out) = 0;
     // A write that must not wait, for the common case of a socket with room:
-    // it saves the writer a coroutine per burst. `taken`: all of `out` is on
-    // the wire. `taken_in_part`: the transport sent some and keeps the rest,
-    // which the next write() sends before anything new (so a write() must
-    // follow, with nothing new if need be). `not_taken`: nothing happened; the
-    // caller writes `out` with write(). Throws when the connection is gone.
+    // it saves the writer a coroutine per burst.
+    //   taken:         all of `out` is on the wire.
+    //   taken_in_part: the transport sent what the socket took (maybe nothing)
+    //                  and keeps the rest, which the next write() sends before
+    //                  anything new; so a write() must follow, with nothing
+    //                  new if need be.
+    //   not_taken:     nothing happened; the caller writes `out` with write().
+    // Throws when the connection is gone.
     enum class try_result { taken, taken_in_part, not_taken };
     virtual try_result try_write(const output_units&) { return try_result::not_taken; }
     // STARTTLS (RFC 6120 §5): the TLS handshake on the existing connection.
