@@ -96,9 +96,19 @@ asio::awaitable<void> c2s_session::run() {
             last_read_ = std::chrono::steady_clock::now();
             framing_->feed(input);
             // process() may clear the rest (pipelined input after <starttls/>).
-            for (std::size_t i = 0; i < inbox_.size() && state_ != stream_state::closing; ++i) {
-                auto ev = std::move(inbox_[i]);
-                co_await process(ev);
+            for (std::size_t i = 0; i < inbox_.size() && state_ != stream_state::closing;) {
+                if (must_negotiate(inbox_[i])) {
+                    auto el = std::get<xml::element_ptr>(std::move(inbox_[i++]));
+                    co_await negotiate(el);  // may suspend: outside any write batch
+                    continue;
+                }
+                write_batch batch;  // nothing in this block suspends
+                for (; i < inbox_.size() && state_ != stream_state::closing &&
+                       !must_negotiate(inbox_[i]);
+                     ++i) {
+                    auto ev = std::move(inbox_[i]);
+                    process(ev);
+                }
             }
             inbox_.clear();
             // A quiet stream releases its parser later: the deadline timer wakes
@@ -117,14 +127,15 @@ asio::awaitable<void> c2s_session::run() {
     finish();
 }
 
-asio::awaitable<void> c2s_session::process(parser_event& ev) {
+bool c2s_session::must_negotiate(const parser_event& ev) const {
+    return state_ != stream_state::established && std::holds_alternative<xml::element_ptr>(ev);
+}
+
+void c2s_session::process(parser_event& ev) {
     if (auto* open = std::get_if<open_event>(&ev)) {
         on_stream_open(*open->header);
     } else if (auto* el = std::get_if<xml::element_ptr>(&ev)) {
-        if (state_ == stream_state::established)
-            handle_stanza(std::move(*el));  // the only reference: stamped in place
-        else
-            co_await negotiate(*el);
+        handle_stanza(std::move(*el));  // the only reference: stamped in place
     } else if (std::holds_alternative<close_event>(ev)) {
         close_stream();
     } else if (auto* err = std::get_if<error_event>(&ev)) {
@@ -169,8 +180,11 @@ void c2s_session::queue_footer() {
 void c2s_session::start_writer() {
     if (writing_) return;
     writing_ = true;
-    // Posted, not written at once: whatever else this turn of the I/O thread
-    // queues for the session leaves in the same write.
+    // Not written at once: whatever else the same read queues for the session
+    // leaves in the same write. Within a read's stanzas that is the end of them
+    // (write_batch.hpp says why); otherwise, this turn of the I/O thread.
+    // (The aliasing constructor: batched_writer is a private base.)
+    if (write_batch::join({shared_from_this(), static_cast<batched_writer*>(this)})) return;
     asio::post(io_, [self = shared_from_this()] { self->write_now(); });
 }
 

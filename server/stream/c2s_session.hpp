@@ -24,6 +24,7 @@
 #include "server/router/endpoint.hpp"
 #include "server/stream/framing.hpp"
 #include "server/stream/stream_context.hpp"
+#include "server/stream/write_batch.hpp"
 #include "xml/jid.hpp"
 #include "xml/stream_parser.hpp"
 
@@ -36,7 +37,9 @@ enum class stream_state {
     closing,          // </stream:stream> or a stream error sent; no more input handled
 };
 
-class c2s_session final : public endpoint, public std::enable_shared_from_this<c2s_session> {
+class c2s_session final : public endpoint,
+                          private batched_writer,
+                          public std::enable_shared_from_this<c2s_session> {
   public:
     c2s_session(stream_context& ctx, asio::io_context& io, std::unique_ptr<transport> t);
     ~c2s_session() override;
@@ -63,7 +66,8 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
 
     // c2s_session.cpp: lifecycle, reading, writing, timeouts
     asio::awaitable<void> run();
-    asio::awaitable<void> process(parser_event& ev);
+    bool must_negotiate(const parser_event& ev) const;
+    void process(parser_event& ev);
     xml::parser_events parser_callbacks();
     void queue(const xml::element& el);
     void queue_header(const xml::stream_header& h);
@@ -71,7 +75,7 @@ class c2s_session final : public endpoint, public std::enable_shared_from_this<c
     void queue_element(std::string_view bytes);
     bool make_room(std::size_t bytes);
     void start_writer();
-    void write_now();
+    void write_now() override;  // batched_writer
     // `flush_rest`: the transport holds part of a write try_write() began.
     asio::awaitable<void> writer(bool flush_rest);
     void write_failed(const std::exception& e);
