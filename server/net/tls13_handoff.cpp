@@ -103,7 +103,7 @@ void watch(SSL* ssl) {
     SSL_set_read_ahead(ssl, 0);
 }
 
-std::unique_ptr<record_layer> take_over(SSL* ssl) {
+std::unique_ptr<record_layer> take_over(SSL* ssl, role r) {
     watch_state* st = state_of(ssl);
     if (!st) return nullptr;
     // Nothing more to watch, whatever happens next.
@@ -114,14 +114,16 @@ std::unique_ptr<record_layer> take_over(SSL* ssl) {
     auto id = SSL_CIPHER_get_protocol_id(cipher);
     if (!supported(id)) return nullptr;
     // The sequence numbers are only known if OpenSSL stopped right after the
-    // client's Finished and holds nothing it has read beyond it.
+    // peer's Finished and holds nothing it has read beyond it.
     if (!st->peer_finished || st->read_after != 0 || SSL_has_pending(ssl)) return nullptr;
     if (st->client_len == 0 || st->client_len != st->server_len) return nullptr;
     std::unique_ptr<record_layer> layer;
     try {
-        layer =
-            std::make_unique<record_layer>(static_cast<suite>(id), st->client_secret,
-                                           st->server_secret, st->client_len, st->written_after);
+        // The server's records so far: those it wrote after the client's
+        // Finished, which a client has not read yet.
+        auto server_seq = r == role::server ? st->written_after : 0;
+        layer = std::make_unique<record_layer>(static_cast<suite>(id), st->client_secret,
+                                               st->server_secret, st->client_len, server_seq, r);
     } catch (const std::exception&) {
         // A secret of the wrong length, a cipher this OpenSSL does not provide:
         // OpenSSL carries on, as for any connection not taken over.

@@ -7,7 +7,8 @@
 // watching the records: with read-ahead off OpenSSL reads exactly up to the end
 // of the client's Finished, so the client's first application record is number 0;
 // the server's number is the count of protected records OpenSSL wrote after that
-// Finished (its NewSessionTickets).
+// Finished (its NewSessionTickets). A client's numbers are both 0 when it is taken
+// over before it reads or writes application data.
 #pragma once
 
 #include <openssl/types.h>
@@ -28,6 +29,8 @@ void watch(SSL* ssl);
 // After the handshake: the record layer that carries the connection on, or null
 // when OpenSSL has to keep it (TLS 1.2, a CCM suite, a secret that did not come).
 // The SSL object may be freed afterwards, after SSL_set_shutdown().
-std::unique_ptr<record_layer> take_over(SSL* ssl);
+// A client (role::client) is taken over as soon as its handshake returns, before
+// it writes anything: the server's tickets are then still unread.
+std::unique_ptr<record_layer> take_over(SSL* ssl, role r = role::server);
 
 }  // namespace server::tls13

@@ -182,9 +182,12 @@ bool direction::open(unsigned char* rec, std::size_t body_len, std::size_t* len)
 
 record_layer::record_layer(suite s, const unsigned char* client_secret,
                            const unsigned char* server_secret, std::size_t secret_len,
-                           std::uint64_t server_seq) {
-    recv_.install(s, client_secret, secret_len, 0);
-    send_.install(s, server_secret, secret_len, server_seq);
+                           std::uint64_t server_seq, role r)
+    : role_(r) {
+    auto& client = r == role::server ? recv_ : send_;
+    auto& server = r == role::server ? send_ : recv_;
+    client.install(s, client_secret, secret_len, 0);
+    server.install(s, server_secret, secret_len, server_seq);
 }
 
 void record_layer::seal(std::string_view data, std::string& out) {
@@ -228,8 +231,21 @@ record_layer::opened& fail(record_layer::opened& r, alert a, std::string why) {
 
 }  // namespace
 
+std::size_t record_layer::longest_handshake_message(std::uint8_t type) const {
+    // A ticket is at most a few hundred bytes from any server we meet; the
+    // bound is one record's worth, so that a peer cannot make us buffer more.
+    if (role_ == role::client && type == handshake_new_session_ticket) return max_plaintext;
+    return 1;  // KeyUpdate
+}
+
 void record_layer::handshake_message(std::string_view msg, opened& r) {
     auto type = static_cast<std::uint8_t>(msg[0]);
+    if (role_ == role::client && type == handshake_new_session_ticket) {
+        // A connection taken over is never resumed: its tickets are dropped.
+        // Header only: longer than a record, or empty; malformed either way.
+        if (msg.size() == 4) fail(r, alert::decode_error, "malformed NewSessionTicket");
+        return;
+    }
     if (type != handshake_key_update) {
         // A client sends nothing else once the handshake is over: no tickets
         // (those are the server's), and no post-handshake authentication,
@@ -305,18 +321,19 @@ record_layer::opened record_layer::open(char* data, std::size_t len) {
             while (handshake_.size() >= 4) {
                 auto* h = reinterpret_cast<const unsigned char*>(handshake_.data());
                 std::size_t msg_len = std::size_t(h[1]) << 16 | std::size_t(h[2]) << 8 | h[3];
-                if (msg_len > 1) {
-                    // Longer than any KeyUpdate: refused by its header alone
-                    // (wrong type, or a malformed KeyUpdate), nothing buffered.
+                if (msg_len > longest_handshake_message(h[0]) || msg_len == 0) {
+                    // Longer than any message of its type we take: refused by
+                    // its header alone (wrong type, or malformed), nothing buffered.
                     handshake_message(std::string_view(handshake_).substr(0, 4), r);
                     return r;
                 }
                 if (handshake_.size() < 4 + msg_len) break;
+                bool key_update = h[0] == handshake_key_update;
                 handshake_message(std::string_view(handshake_).substr(0, 4 + msg_len), r);
                 if (r.failed) return r;
                 handshake_.erase(0, 4 + msg_len);
                 // §4.6.3: a KeyUpdate ends its record; what follows is under the new key.
-                if (!handshake_.empty())
+                if (key_update && !handshake_.empty())
                     return fail(r, alert::unexpected_message, "data after a KeyUpdate");
             }
             if (handshake_.empty()) std::string().swap(handshake_);

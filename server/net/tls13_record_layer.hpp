@@ -81,13 +81,19 @@ class direction {
     EVP_CIPHER_CTX* ctx_ = nullptr;
 };
 
+// Which end of the connection this layer is. The server is Parley; the client
+// role is for the load generator, which speaks TLS as cheaply as the server.
+enum class role : std::uint8_t { server, client };
+
 class record_layer {
   public:
     // Largest protected record (RFC 8446 §5.2): 2^14 + 256 bytes of body.
     static constexpr std::size_t max_record = 5 + (1 << 14) + 256;
 
+    // The client's direction starts at sequence number 0, the server's at
+    // `server_seq` (the records it has already protected: its tickets).
     record_layer(suite s, const unsigned char* client_secret, const unsigned char* server_secret,
-                 std::size_t secret_len, std::uint64_t server_seq);
+                 std::size_t secret_len, std::uint64_t server_seq, role r = role::server);
 
     // Seals `data` as application data records, appended to out. Sends the
     // KeyUpdate the peer asked for, or one of our own before a key has
@@ -117,12 +123,15 @@ class record_layer {
     std::uint64_t receive_sequence() const { return recv_.sequence(); }
 
   private:
+    std::size_t longest_handshake_message(std::uint8_t type) const;
     void handshake_message(std::string_view msg, opened& r);
 
+    role role_;
     direction recv_;
     direction send_;
     // A handshake message split across records (§5.1 allows it); post-handshake
-    // the only one a client may send is the 5-byte KeyUpdate.
+    // the only one a client may send is the 5-byte KeyUpdate, and a server may
+    // also send NewSessionTickets.
     std::string handshake_;
     bool key_update_owed_ = false;
 };

@@ -285,6 +285,57 @@ INSTANTIATE_TEST_SUITE_P(suites, tls13_with_openssl,
                                     std::to_string(info.param.tickets) + "_tickets";
                          });
 
+// The client role (the load generator's): a real OpenSSL server, its tickets
+// read and dropped, data both ways, and a KeyUpdate the server asks for.
+TEST_P(tls13_with_openssl, a_client_is_carried_on_with_the_servers_tickets_dropped) {
+    capture_secrets(client_ctx_);
+    connection c(server_ctx_, client_ctx_);
+    watch(c.client);
+    // The client is done once it has written its Finished; the server then
+    // reads it and writes its tickets, which the client's OpenSSL leaves unread.
+    for (int i = 0; i < 20 && !SSL_is_init_finished(c.client); ++i) {
+        SSL_do_handshake(c.client);
+        feed(c.server_in, drain(c.client_out));
+        SSL_do_handshake(c.server);
+        feed(c.client_in, drain(c.server_out));
+    }
+    ASSERT_TRUE(SSL_is_init_finished(c.client));
+    auto client = take_over(c.client, role::client);
+    ASSERT_TRUE(client);
+    std::string from_server = drain(c.client_in);
+    SSL_set_shutdown(c.client, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+
+    std::string wire;
+    client->seal("<stream:stream>", wire);
+    feed(c.server_in, wire);
+    char buf[64];
+    int n = SSL_read(c.server, buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf, n), "<stream:stream>");
+
+    ASSERT_EQ(SSL_write(c.server, "<features/>", 11), 11);
+    from_server += drain(c.server_out);
+    auto r = client->open(from_server.data(), from_server.size());
+    ASSERT_FALSE(r.failed) << r.error;
+    EXPECT_EQ(r.consumed, from_server.size());
+    EXPECT_EQ(std::string(from_server.data(), r.plaintext), "<features/>");
+    EXPECT_EQ(client->receive_sequence(), std::uint64_t(GetParam().tickets) + 1);
+
+    ASSERT_EQ(SSL_key_update(c.server, SSL_KEY_UPDATE_REQUESTED), 1);
+    ASSERT_EQ(SSL_write(c.server, "new key", 7), 7);
+    from_server = drain(c.server_out);
+    r = client->open(from_server.data(), from_server.size());
+    ASSERT_FALSE(r.failed) << r.error;
+    EXPECT_EQ(std::string(from_server.data(), r.plaintext), "new key");
+    wire.clear();
+    client->seal("answered", wire);  // our KeyUpdate first, then this under the new key
+    feed(c.server_in, wire);
+    n = SSL_read(c.server, buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf, n), "answered");
+    EXPECT_EQ(client->send_sequence(), 1u);
+}
+
 class tls13_left_to_openssl : public tls13_with_openssl {};
 
 TEST_P(tls13_left_to_openssl, is_not_taken_over) {
@@ -348,6 +399,38 @@ class tls13_crafted : public ::testing::Test {
     }
     record_layer::opened open(std::string& wire) { return layer->open(wire.data(), wire.size()); }
 };
+
+TEST_F(tls13_crafted, a_server_takes_no_tickets_and_a_client_drops_them_whole) {
+    // A ticket split over two records, then data: a client drops the ticket.
+    std::string ticket("\x04\0\0\x0a", 4);
+    ticket += std::string(10, 't');
+    // As a client, the layer opens with the "server" secret: here the one the
+    // fixture's `client` direction seals with.
+    record_layer as_client(suite::aes_128_gcm_sha256, server_secret, client_secret, len, 0,
+                           role::client);
+    std::string wire = sealed(22, ticket.substr(0, 6));
+    wire += sealed(22, ticket.substr(6));
+    wire += sealed(23, "data");
+    auto r = as_client.open(wire.data(), wire.size());
+    ASSERT_FALSE(r.failed) << r.error;
+    EXPECT_EQ(std::string(wire.data(), r.plaintext), "data");
+
+    // A ticket longer than a record is refused by its header.
+    client.install(suite::aes_128_gcm_sha256, client_secret, len, 0);
+    std::string huge = sealed(22, std::string("\x04\x01\0\0", 4));
+    record_layer again(suite::aes_128_gcm_sha256, server_secret, client_secret, len, 0,
+                       role::client);
+    r = again.open(huge.data(), huge.size());
+    EXPECT_TRUE(r.failed);
+    EXPECT_EQ(r.failure, alert::decode_error);
+
+    // The server refuses the same ticket from a client.
+    client.install(suite::aes_128_gcm_sha256, client_secret, len, 0);
+    std::string to_server = sealed(22, ticket);
+    r = open(to_server);
+    EXPECT_TRUE(r.failed);
+    EXPECT_EQ(r.failure, alert::unexpected_message);
+}
 
 TEST_F(tls13_crafted, padding_is_stripped_and_the_real_type_used) {
     // Sealed with "type" 0, so that the real type and the padding are in the body.
