@@ -70,6 +70,12 @@ class HarnessSmokeTest(unittest.TestCase):
         self.assertEqual(rec["delivered"], 100)
         self.assertGreater(rec["lat_p50_ms"], 0)
 
+    def test_chat_over_tls12(self):
+        # TLS 1.3 is carried on by the record layer; TLS 1.2 stays with OpenSSL,
+        # a path of its own on both sides.
+        rec = self.load("chat", "--tls12", "--pairs", "2", "--messages", "200", "--window", "4")
+        self.assertEqual((rec["failed_logins"], rec["delivered"], rec["errors"]), (0, 200, 0))
+
     def test_presence_setup_and_fan_out(self):
         # One group of all four users, each with the other three as 'both'.
         setup = self.load("presence-setup", "--contacts", "3")

@@ -1,4 +1,5 @@
 #include "bench/load/scenario.hpp"
+#include "server/net/tls13_handoff.hpp"
 
 #include <openssl/ssl.h>
 
@@ -17,6 +18,9 @@ load::load(const run_options& opts) : opts_(opts) {
         tls_.native_handle(), [](X509_STORE_CTX*, void*) { return 1; }, nullptr);
     // Idle connections hold no TLS buffers, as on the server side.
     SSL_CTX_set_mode(tls_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    // TLS 1.3 connections are carried on by the record layer (client_channel.hpp).
+    server::tls13::capture_secrets(tls_.native_handle());
+    if (opts.client.tls12) SSL_CTX_set_max_proto_version(tls_.native_handle(), TLS1_2_VERSION);
 }
 
 std::shared_ptr<xmpp_client> load::make_client() {

@@ -19,6 +19,7 @@ constexpr const char* usage =
   --domain D             XMPP domain (default localhost)
   --tls starttls|direct|none   (default starttls)
   --plain                SASL PLAIN instead of SCRAM-SHA-1
+  --tls12                TLS 1.2 at most (the connection then stays with OpenSSL)
   --password PW          same password for every account (default bench)
   --user-prefix P        accounts are P0..P<users-1> (default u)
   --users N              how many accounts exist (default 1000)
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
         std::string a = argv[i];
         if (a == "--plain") {
             o.client.plain = true;
+            continue;
+        }
+        if (a == "--tls12") {
+            o.client.tls12 = true;
             continue;
         }
         if (a.rfind("--", 0) != 0 || i + 1 >= argc) die("bad argument " + a);

@@ -31,7 +31,12 @@ std::string header(const std::string& domain) {
 
 xmpp_client::xmpp_client(asio::io_context& io, asio::ssl::context& tls, const client_options& opts,
                          scram_keys_cache& keys)
-    : io_(io), tls_ctx_(tls), opts_(opts), keys_(keys), sock_(io), deadline_(io) {}
+    : io_(io),
+      tls_ctx_(tls),
+      opts_(opts),
+      keys_(keys),
+      channel_(std::make_shared<client_channel>(io)),
+      deadline_(io) {}
 
 void xmpp_client::new_parser() {
     elements_.clear();
@@ -43,16 +48,10 @@ void xmpp_client::new_parser() {
         .on_error = [this](xml::parse_error, std::string d) { parse_error_ = "xml: " + d; }});
 }
 
-asio::awaitable<std::size_t> xmpp_client::read_some() {
-    if (tls_) co_return co_await tls_->async_read_some(asio::buffer(buf_), use_awaitable);
-    co_return co_await sock_.async_read_some(asio::buffer(buf_), use_awaitable);
-}
-
 asio::awaitable<xml::element_ptr> xmpp_client::next_element() {
     while (elements_.empty()) {
         if (!parse_error_.empty()) throw login_error(parse_error_);
-        auto n = co_await read_some();
-        parser_->feed(std::string_view(buf_.data(), n));
+        parser_->feed(co_await channel_->read());
     }
     auto el = elements_.front();
     elements_.pop_front();
@@ -81,21 +80,21 @@ void xmpp_client::arm(std::chrono::milliseconds after) {
 }
 
 void xmpp_client::abort() {
-    boost::system::error_code ignored;
-    sock_.close(ignored);
+    channel_->close();
 }
 
 // Connects from the chosen source address.
 asio::awaitable<void> xmpp_client::open_socket(std::size_t source_index) {
-    sock_.open(opts_.server.protocol());
+    auto& sock = channel_->socket();
+    sock.open(opts_.server.protocol());
     // Lets connect() pick the port per 4-tuple, so each source address has its
     // own port range (Linux IP_BIND_ADDRESS_NO_PORT).
     int one = 1;
-    ::setsockopt(sock_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     if (!opts_.sources.empty())
-        sock_.bind(tcp::endpoint(opts_.sources[source_index % opts_.sources.size()], 0));
-    co_await sock_.async_connect(opts_.server, use_awaitable);
-    sock_.set_option(tcp::no_delay(true));
+        sock.bind(tcp::endpoint(opts_.sources[source_index % opts_.sources.size()], 0));
+    co_await sock.async_connect(opts_.server, use_awaitable);
+    sock.set_option(tcp::no_delay(true));
 }
 
 asio::awaitable<std::string> xmpp_client::connect_plain(std::size_t source_index) {
@@ -116,18 +115,15 @@ asio::awaitable<std::string> xmpp_client::connect_plain(std::size_t source_index
 asio::awaitable<xml::element_ptr> xmpp_client::connect(std::size_t source_index) {
     co_await open_socket(source_index);
 
-    if (opts_.tls == tls_mode::direct) {
-        tls_.emplace(sock_, tls_ctx_);
-        co_await tls_->async_handshake(asio::ssl::stream_base::client, use_awaitable);
-    }
+    if (opts_.tls == tls_mode::direct)
+        co_await channel_->handshake(tls_ctx_.native_handle(), opts_.domain);
     auto features = co_await open_stream();
     if (opts_.tls == tls_mode::starttls) {
         if (!features->child(ns::tls, "starttls")) throw login_error("no STARTTLS offered");
         send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
         auto proceed = co_await next_element();
         if (proceed->local_name() != "proceed") throw login_error("STARTTLS refused");
-        tls_.emplace(sock_, tls_ctx_);
-        co_await tls_->async_handshake(asio::ssl::stream_base::client, use_awaitable);
+        co_await channel_->handshake(tls_ctx_.native_handle(), opts_.domain);
         features = co_await open_stream();
     }
     co_return features;
@@ -239,12 +235,12 @@ asio::awaitable<void> xmpp_client::read_loop() {
                 "xmlns:stream='http://etherx.jabber.org/streams'>");
         }
         for (;;) {
-            auto n = co_await read_some();
+            auto bytes = co_await channel_->read();
             if (!on_element) {
-                if (on_bytes) on_bytes(std::string_view(buf_.data(), n));
+                if (on_bytes) on_bytes(bytes);
                 continue;
             }
-            parser_->feed(std::string_view(buf_.data(), n));
+            parser_->feed(bytes);
             while (!elements_.empty()) {
                 auto el = std::move(elements_.front());
                 elements_.pop_front();
@@ -260,32 +256,7 @@ asio::awaitable<void> xmpp_client::read_loop() {
 }
 
 void xmpp_client::send(std::string_view bytes) {
-    out_.append(bytes);
-    if (!writing_) start_write();
-}
-
-void xmpp_client::start_write() {
-    if (out_.empty() || !sock_.is_open()) {
-        writing_ = false;
-        return;
-    }
-    writing_ = true;
-    in_flight_.swap(out_);
-    out_.clear();
-    // The handler keeps the client alive: a scenario may drop it mid-write.
-    auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        self->in_flight_.clear();
-        if (ec) {
-            self->writing_ = false;
-            self->out_.clear();
-            return;
-        }
-        self->start_write();
-    };
-    if (tls_)
-        asio::async_write(*tls_, asio::buffer(in_flight_), done);
-    else
-        asio::async_write(sock_, asio::buffer(in_flight_), done);
+    channel_->write(bytes);
 }
 
 void xmpp_client::close(std::chrono::milliseconds grace) {
