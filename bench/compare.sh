@@ -17,6 +17,9 @@
 #
 # Sizes (environment): IDLE_SIZES="1000 10000" USERS=1000 LOGINS=3000
 # LOGIN_CONCURRENCY=20 PAIRS=50 WINDOW=8 MESSAGES=200000 BODY_BYTES=64
+# PACED_REPEATS=3 (the paced chat, a few seconds each, runs this many times per
+# server and for the floor: on a shared machine one run's p99 is one sample of
+# its noise; the table shows the median, and lists every run's p99)
 # CONTACTS=20 CHANGES=10 (presence: the first USERS accounts in groups of
 # CONTACTS+1, everyone 'both' with the rest of the group, set up by
 # parley-load presence-setup through the protocol)
@@ -43,6 +46,7 @@ IDLE_CONCURRENCY=${IDLE_CONCURRENCY:-50}
 PAIRS=${PAIRS:-50}
 WINDOW=${WINDOW:-8}
 MESSAGES=${MESSAGES:-200000}
+PACED_REPEATS=${PACED_REPEATS:-3}
 BODY_BYTES=${BODY_BYTES:-64}
 CONTACTS=${CONTACTS:-20}
 CHANGES=${CHANGES:-10}
@@ -249,7 +253,9 @@ run_floor() {  # rate
   local common=(--server "127.0.0.1:$port" --server-pid "$server_pid" --label relay
     --pairs "$PAIRS" --window "$WINDOW" --body-bytes "$BODY_BYTES" --duration 300)
   "$LOAD" floor "${common[@]}" --messages "$MESSAGES" | collect
-  "$LOAD" floor "${common[@]}" --messages "$((MESSAGES / 2))" --rate "$1" | collect
+  for _ in $(seq 1 "$PACED_REPEATS"); do
+    "$LOAD" floor "${common[@]}" --messages "$((MESSAGES / 2))" --rate "$1" | collect
+  done
   stop_server
 }
 
@@ -276,8 +282,10 @@ for name in $SERVERS; do
     if [[ -z "$chat_rate" ]]; then
       chat_rate=$(tail -1 "$results" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["msgs_per_s"]/2))')
     fi
-    run "$name" "$dir" "$port" chat --pairs "$PAIRS" --window "$WINDOW" \
-      --messages "$((MESSAGES / 2))" --body-bytes "$BODY_BYTES" --rate "$chat_rate" --duration 300
+    for _ in $(seq 1 "$PACED_REPEATS"); do
+      run "$name" "$dir" "$port" chat --pairs "$PAIRS" --window "$WINDOW" \
+        --messages "$((MESSAGES / 2))" --body-bytes "$BODY_BYTES" --rate "$chat_rate" --duration 300
+    done
   fi
   if wants presence; then
     # Rosters through the protocol (subscribe/subscribed), then the measurement

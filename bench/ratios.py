@@ -2,8 +2,11 @@
 """Prints the comparison table (Markdown) from a compare.sh results file: one
 row per measured figure, one column per server, then the machine floor (the
 chat rows measured through parley-load relay, when the run has them), then
-Parley/peer ratios. The floor is not a peer: no ratio is taken against it."""
+Parley/peer ratios. The floor is not a peer: no ratio is taken against it.
+A figure measured more than once (the paced chat, PACED_REPEATS) shows its
+median, and every run's p99 is listed under the table."""
 import json
+import statistics
 import sys
 
 ROWS = [  # (label, selector, field, better)
@@ -73,17 +76,17 @@ def main(path):
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for label, match, field, better, floor_match in groups():
-        vals = {}
+        runs = {}
         for r in lines:
             if match(r) and field in r:
-                vals[r["server"]] = float(r[field])
-        if not vals:
+                runs.setdefault(r["server"], []).append(float(r[field]))
+        if not runs:
             continue
+        vals = {s: statistics.median(v) for s, v in runs.items()}
         row = [label] + [f"{vals[s]:.3g}" if s in vals else "–" for s in servers]
         if has_floor:
-            floor = next((float(r[field]) for r in lines if floor_match and floor_match(r) and field in r),
-                         None)
-            row.append(f"{floor:.3g}" if floor is not None else "–")
+            floor = [float(r[field]) for r in lines if floor_match and floor_match(r) and field in r]
+            row.append(f"{statistics.median(floor):.3g}" if floor else "–")
         for p in peers:
             if "parley" in vals and vals.get(p):
                 row.append(f"{vals['parley'] / vals[p]:.2f}")
@@ -108,6 +111,15 @@ def main(path):
               "parley-load relay, one thread copying bytes between paired plain TCP connections with "
               "epoll: no TLS (on either side), no XML, no routing. Its latency is what loopback TCP "
               "allows on this machine; its server CPU rows are the relay's.")
+    paced = {}
+    for r in lines:
+        if r["scenario"] in ("chat", "floor") and r.get("rate_target"):
+            paced.setdefault("machine floor" if r["scenario"] == "floor" else r["server"], []).append(
+                r["lat_p99_ms"])
+    if any(len(v) > 1 for v in paced.values()):
+        print()
+        print("paced chat p99 ms, every run: " + "; ".join(
+            f"{s} " + " ".join(f"{x:.3g}" for x in v) for s, v in paced.items()))
     sizes = [r for r in lines if r["scenario"] == "presence"]
     if sizes:
         r = sizes[0]

@@ -16,6 +16,31 @@ LOAD = os.environ.get("PARLEY_LOAD", "../build/parley-load")
 USERS = 4
 
 
+class RatiosTest(unittest.TestCase):
+    """bench/ratios.py on a made-up results file: repeated runs count by their median."""
+
+    def test_repeated_paced_runs_show_their_median_and_every_p99(self):
+        import tempfile
+        base = {"scenario": "chat", "pairs": 2, "rate_target": 1000, "msgs_per_s": 1000,
+                "lat_p50_ms": 0.5, "lat_max_ms": 9, "server_cpu_s_per_100k": 1}
+        recs = [{"meta": True, "date": "d", "commit": "c"}]
+        for server, p99s in (("parley", (1.5, 2.5, 9.0)), ("prosody", (40.0,))):
+            recs += [dict(base, server=server, lat_p99_ms=x) for x in p99s]
+        recs += [dict(base, scenario="floor", server="relay", lat_p99_ms=x) for x in (0.9, 1.1, 3.0)]
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write("\n".join(json.dumps(r) for r in recs) + "\n")
+        try:
+            out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "ratios.py"),
+                                  f.name], capture_output=True, text=True, check=True).stdout
+        finally:
+            os.unlink(f.name)
+        row = next(l for l in out.splitlines() if l.startswith("| paced chat p99"))
+        # parley, prosody, machine floor, parley/prosody
+        self.assertEqual([c.strip() for c in row.split("|")[2:6]], ["2.5", "40", "1.1", "0.06"])
+        self.assertIn("paced chat p99 ms, every run: parley 1.5 2.5 9; prosody 40; "
+                      "machine floor 0.9 1.1 3", out)
+
+
 class HarnessSmokeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
