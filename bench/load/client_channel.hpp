@@ -2,8 +2,9 @@
 // direct TLS) has negotiated it.
 //
 // The generator has to cost less CPU than the server it loads, so it moves
-// bytes the way the server does: non-blocking system calls, with Asio only
-// waiting for readiness, and TLS 1.3 carried on after the handshake by the
+// bytes the way the server does: Asio's plain socket reads, non-blocking send()
+// with Asio only waiting when the socket is full, and TLS 1.3 carried on after
+// the handshake by the
 // server's own record layer (server/net/tls13_record_layer.hpp) instead of
 // OpenSSL's SSL_read/SSL_write. Connections that cannot be taken over (TLS 1.2,
 // a CCM suite) stay with OpenSSL.
