@@ -31,8 +31,7 @@ std::string header(const std::string& domain) {
 
 xmpp_client::xmpp_client(asio::io_context& io, asio::ssl::context& tls, const client_options& opts,
                          scram_keys_cache& keys)
-    : io_(io),
-      tls_ctx_(tls),
+    : tls_ctx_(tls),
       opts_(opts),
       keys_(keys),
       channel_(std::make_shared<client_channel>(io)),

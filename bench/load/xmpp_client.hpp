@@ -22,7 +22,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,7 +90,6 @@ class xmpp_client : public std::enable_shared_from_this<xmpp_client> {
     void new_parser();
     void arm(std::chrono::milliseconds after);
 
-    asio::io_context& io_;
     asio::ssl::context& tls_ctx_;
     const client_options& opts_;
     scram_keys_cache& keys_;
