@@ -249,13 +249,19 @@ asio::awaitable<std::string_view> tcp_transport::read_openssl() {
         check_open();
         auto& buf = thread_read_buffer();
         if (!ssl_) {
+            if (drained_) {
+                drained_ = false;
+                co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
+                continue;
+            }
             boost::system::error_code ec;
             std::size_t n = socket_.read_some(asio::buffer(buf), ec);
-            if (!ec) co_return std::string_view(buf.data(), n);
+            if (!ec) {
+                drained_ = n < buf.size();
+                co_return std::string_view(buf.data(), n);
+            }
             if (ec != asio::error::would_block && ec != asio::error::try_again)
                 throw boost::system::system_error(ec);
-            // Only after would_block: Asio's reactor is edge-triggered, so a wait
-            // is woken by input that arrives after it, not by input already there.
             co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
             continue;
         }
@@ -311,6 +317,11 @@ asio::awaitable<std::string_view> tcp_transport::read_records() {
         // recv() first, behind room for the partial record: when nothing has
         // come, the partial record stays where it is.
         const std::size_t have = partial_record_.size();
+        if (drained_) {
+            drained_ = false;
+            co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
+            continue;
+        }
         ssize_t n;
         do n = ::recv(socket_.native_handle(), buf.data() + have, buf.size() - have, 0);
         while (n < 0 && errno == EINTR);
@@ -321,6 +332,7 @@ asio::awaitable<std::string_view> tcp_transport::read_records() {
             co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
             continue;
         }
+        drained_ = static_cast<std::size_t>(n) < buf.size() - have;
         if (n == 0) {
             // The peer closed the TCP connection without close_notify.
             tls_failed_ = true;

@@ -81,7 +81,13 @@ class tcp_transport final : public transport {
     mode mode_;
     bool tls_started_ = false;
     bool handshake_done_ = false;
-    bool peer_closed_ = false;   // close_notify came: the next read is the end
+    bool peer_closed_ = false;  // close_notify came: the next read is the end
+    // The last read took less than it had room for: the socket was empty then,
+    // so the next read waits first instead of trying a recv() that would fail
+    // (one system call less per burst of input). The wait completes on input
+    // that is already there too: Asio re-arms the descriptor for every wait
+    // (tests/unit/server/tcp_transport_test.cpp holds it to that).
+    bool drained_ = false;
     bool half_written_ = false;  // a record is partly on the wire
     // A fatal TLS error happened: OpenSSL must not be asked to send close_notify.
     bool tls_failed_ = false;
