@@ -214,6 +214,7 @@ asio::awaitable<void> tcp_transport::handshake() {
         co_await socket_.async_wait(wait_type_for(r, "handshake"), use_awaitable);
     }
     handshake_done_ = true;
+    drained_ = false;  // the handshake read on since the last read()
     bindings_ = tls_channel_bindings(ssl_);
     records_ = tls13::take_over(ssl_);
     if (records_) {
