@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <any>
+#include <atomic>
+#include <cstddef>
 #include <functional>
-#include <map>
-#include <typeindex>
 #include <vector>
 
 #include "server/hooks/events.hpp"
@@ -21,7 +21,9 @@ class event_bus {
     // Higher priority runs first; equal priorities run in registration order.
     template <class Event>
     void on(handler<Event> fn, int priority = 0) {
-        auto& list = lists_[std::type_index(typeid(Event))];
+        const auto slot = slot_of<Event>();
+        if (lists_.size() <= slot) lists_.resize(slot + 1);
+        auto& list = lists_[slot];
         entry e{priority, next_seq_++, std::any(std::move(fn))};
         auto pos = std::upper_bound(
             list.begin(), list.end(), e,
@@ -32,9 +34,9 @@ class event_bus {
     // Runs handlers until one returns handled::yes.
     template <class Event>
     handled fire(Event& ev) const {
-        auto it = lists_.find(std::type_index(typeid(Event)));
-        if (it == lists_.end()) return handled::no;
-        for (const auto& e : it->second) {
+        const auto slot = slot_of<Event>();
+        if (slot >= lists_.size()) return handled::no;
+        for (const auto& e : lists_[slot]) {
             if (std::any_cast<const handler<Event>&>(e.fn)(ev) == handled::yes) return handled::yes;
         }
         return handled::no;
@@ -47,12 +49,25 @@ class event_bus {
     }
 
   private:
+    // Every event type gets a small number the first time it is used, the same
+    // for every bus: fire() indexes a vector instead of searching a map keyed
+    // by type (a string comparison of type names per step, on every stanza).
+    static std::size_t next_slot() {
+        static std::atomic<std::size_t> n{0};
+        return n++;
+    }
+    template <class Event>
+    static std::size_t slot_of() {
+        static const std::size_t slot = next_slot();
+        return slot;
+    }
+
     struct entry {
         int priority;
         unsigned seq;
         std::any fn;
     };
-    std::map<std::type_index, std::vector<entry>> lists_;
+    std::vector<std::vector<entry>> lists_;  // by slot_of<Event>()
     unsigned next_seq_ = 0;
 };
 

@@ -63,5 +63,32 @@ TEST(event_bus_test, events_of_other_types_are_independent) {
     EXPECT_EQ(bound, 1);
 }
 
+TEST(event_bus_test, buses_keep_their_own_handlers_whatever_order_types_first_appear_in) {
+    // Types are numbered on first use, process-wide; each bus holds only what
+    // was registered on it, and a type it never saw (numbered past its end, or
+    // before it) has no handlers there.
+    struct late_event {};
+    struct early_event {};
+    event_bus a, b;
+    std::string log;
+    a.on<early_event>([&](early_event&) {
+        log += "a-early ";
+        return handled::no;
+    });
+    b.on<late_event>([&](late_event&) {
+        log += "b-late ";
+        return handled::no;
+    });
+    early_event e;
+    late_event l;
+    EXPECT_EQ(a.fire(l), handled::no);
+    EXPECT_EQ(b.fire(e), handled::no);
+    a.fire(e);
+    b.fire(l);
+    EXPECT_EQ(log, "a-early b-late ");
+    event_bus empty;
+    EXPECT_EQ(empty.fire(e), handled::no);
+}
+
 }  // namespace
 }  // namespace server
