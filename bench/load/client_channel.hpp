@@ -4,10 +4,10 @@
 // The generator has to cost less CPU than the server it loads, so it moves
 // bytes the way the server does: Asio's plain socket reads, non-blocking send()
 // with Asio only waiting when the socket is full, and TLS 1.3 carried on after
-// the handshake by the
-// server's own record layer (server/net/tls13_record_layer.hpp) instead of
-// OpenSSL's SSL_read/SSL_write. Connections that cannot be taken over (TLS 1.2,
-// a CCM suite) stay with OpenSSL.
+// the handshake by the server's own record layer
+// (server/net/tls13_record_layer.hpp) instead of OpenSSL's SSL_read/SSL_write.
+// Connections that cannot be taken over (TLS 1.2, a CCM suite) stay with
+// OpenSSL.
 #pragma once
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
