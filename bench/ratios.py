@@ -94,7 +94,7 @@ def main(path):
                 row.append("–")
         print("| " + " | ".join(row + [better]) + " |")
     problems = [r for r in lines if r.get("failed") or r.get("failed_logins") or r.get("failed_connects")
-                or r.get("errors")
+                or r.get("errors") or r.get("warmup_errors")
                 or r.get("error") or r.get("lost") or r.get("initial_missing") or r.get("missing")
                 or r.get("first_round_missing")]
     if problems:
@@ -103,8 +103,9 @@ def main(path):
             lost = "".join(f" {k}={r[k]}" for k in ("lost", "initial_missing", "missing", "first_round_missing")
                            if r.get(k))
             failed = r.get("failed", r.get("failed_logins", r.get("failed_connects", 0)))
+            warm = f" (warm-up: {r['warmup_errors']})" if r.get("warmup_errors") else ""
             print(f"- {r['server']} {r['scenario']}: failed={failed} "
-                  f"errors={r.get('errors', 0)}{lost} {r.get('error', '')}")
+                  f"errors={r.get('errors', 0)}{warm}{lost} {r.get('error', '')}")
     if has_floor:
         print()
         print("machine floor: the chat load (same generator, message bytes, window and pacing) through "

@@ -86,14 +86,29 @@ class HarnessSmokeTest(unittest.TestCase):
             self.assertGreaterEqual(rec["server_cpu_ms_per_login"], 0)
 
     def test_chat_window_and_paced(self):
-        rec = self.load("chat", "--pairs", "2", "--messages", "200", "--window", "4")
+        rec = self.load("chat", "--pairs", "2", "--messages", "200", "--window", "4", "--warmup", "0")
         self.assertEqual((rec["delivered"], rec["errors"]), (200, 0))
+        self.assertEqual(rec["warmup_sent"], 0)
         self.assertGreater(rec["msgs_per_s"], 0)
         self.assertGreater(rec["lat_max_ms"], 0)
         self.assertLessEqual(rec["lat_p50_ms"], rec["lat_p99_ms"])
         rec = self.load("chat", "--pairs", "2", "--messages", "100", "--rate", "2000")
-        self.assertEqual(rec["delivered"], 100)
+        self.assertEqual((rec["sent"], rec["delivered"], rec["errors"]), (100, 100, 0))
         self.assertGreater(rec["lat_p50_ms"], 0)
+
+    def test_chat_warm_up_is_delivered_but_not_measured(self):
+        # 0.25 s at 2,000/s: about 500 messages before the 100 measured ones.
+        # Each pair's measured messages follow its warm-up ones through the
+        # server, so by the end every warm-up message has arrived too.
+        for mode in (["--window", "4"], ["--rate", "2000"]):
+            rec = self.load("chat", "--pairs", "2", "--messages", "100", "--warmup", "0.25", *mode)
+            self.assertEqual((rec["sent"], rec["delivered"], rec["errors"]), (100, 100, 0), mode)
+            self.assertGreater(rec["warmup_sent"], 0, mode)
+            self.assertEqual((rec["warmup_delivered"], rec["warmup_errors"]),
+                             (rec["warmup_sent"], 0), mode)
+        # Paced, the warm-up runs at the rate: 0.25 s of it is about 500 messages.
+        self.assertGreater(rec["warmup_sent"], 100)
+        self.assertLess(rec["warmup_sent"], 1000)
 
     def test_chat_over_tls12(self):
         # TLS 1.3 is carried on by the record layer; TLS 1.2 stays with OpenSSL,

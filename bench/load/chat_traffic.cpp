@@ -41,64 +41,95 @@ void chat_traffic::attach(std::size_t k, std::shared_ptr<xmpp_client> sender,
     ps.receiver->on_bytes = [this, k](std::string_view bytes) {
         auto& me = pairs_[k];
         me.rx.scan(bytes, [&](std::int64_t t) {
+            --me.in_flight;
+            if (warming(t)) {
+                ++warmup_delivered_;
+                return;
+            }
             t_last_ = now_ns();
             latencies_.push_back(t_last_ - t);
             ++delivered_;
-            --me.in_flight;
         });
         if (opts_.rate <= 0) fill(me);
     };
     // Anything of ours that comes back to the sender is a bounce.
     ps.sender->on_bytes = [this, k](std::string_view bytes) {
         auto& me = pairs_[k];
-        me.bounced.scan(bytes, [&](std::int64_t) {
-            ++errors_;
+        me.bounced.scan(bytes, [&](std::int64_t t) {
             --me.in_flight;
+            ++(warming(t) ? warmup_errors_ : errors_);
         });
     };
 }
 
-void chat_traffic::send_one(pair_state& ps) {
+bool chat_traffic::send_one(pair_state& ps) {
+    // One clock reading decides both the stamp and which phase the message is
+    // in, so the receiving side sorts it the same way.
+    auto now = now_ns();
+    bool warm = warming(now);
+    if (ps.in_flight >= opts_.window || (!warm && ps.sent >= ps.budget)) return false;
     ++ps.in_flight;
-    ++ps.sent;
-    ++sent_;
+    if (warm) {
+        ++warmup_sent_;
+    } else {
+        ++ps.sent;
+        ++sent_;
+    }
     ps.sender->send("<message to='" + ps.to + "' type='chat' id='m" + std::to_string(++id_) +
-                    "'><body>" + marker(now_ns()) + pad_ + "</body></message>");
+                    "'><body>" + marker(now) + pad_ + "</body></message>");
+    return true;
 }
 
 void chat_traffic::fill(pair_state& ps) {
-    while (ps.in_flight < opts_.window && ps.sent < ps.budget) send_one(ps);
+    while (send_one(ps)) {
+    }
 }
 
 asio::awaitable<void> chat_traffic::measure() {
-    auto cpu0 = sample_cpu(opts_.server_pid);
     t_start_ = now_ns();
+    t_measure_ = t_start_ + std::int64_t(opts_.warmup_s * 1e9);
+    // The CPU figures cover the measured messages only: sampled when the
+    // warm-up ends (a timer of its own, since either way of sending may be
+    // waiting then) and at the end.
+    cpu_sample cpu0{};
+    bool sampled = false;
+    asio::steady_timer at_measure(l_.io());
+    at_measure.expires_after(std::chrono::nanoseconds(t_measure_ - t_start_));
+    at_measure.async_wait([&](boost::system::error_code ec) {
+        if (ec) return;  // cancelled below: this frame may be gone
+        cpu0 = sample_cpu(opts_.server_pid);
+        sampled = true;
+    });
     if (opts_.rate <= 0) {
         for (auto& ps : pairs_) fill(ps);
-        co_await l_.wait_until([this] { return done(); }, opts_.duration_s);
+        co_await l_.wait_until([this] { return done(); }, opts_.warmup_s + opts_.duration_s);
     } else {
         co_await paced();
+    }
+    // Past the bound before the warm-up ended: nothing was measured.
+    if (!sampled) {
+        at_measure.cancel();
+        cpu0 = sample_cpu(opts_.server_pid);
     }
     cpu_ = sample_cpu(opts_.server_pid) - cpu0;
 }
 
 // Every tick, sends what the rate allows so far, round robin over pairs with
-// room in their window.
+// room in their window. The warm-up is paced the same way, so the measured
+// messages start at the rate, not from a standstill.
 asio::awaitable<void> chat_traffic::paced() {
     const auto p = pairs_.size();
     asio::steady_timer tick(l_.io());
     std::size_t rr = 0;
-    auto end = t_start_ + std::int64_t(opts_.duration_s * 1e9);
+    auto end = t_measure_ + std::int64_t(opts_.duration_s * 1e9);
     while (!done() && now_ns() < end) {
+        // The pairs' budgets stop the measured messages at M.
         auto due = std::size_t(double(now_ns() - t_start_) / 1e9 * opts_.rate);
-        for (std::size_t tries = 0; sent_ < std::min(due, opts_.messages) && tries < p; ++rr) {
-            auto& ps = pairs_[rr % p];
-            if (ps.in_flight < opts_.window && ps.sent < ps.budget) {
-                send_one(ps);
+        for (std::size_t tries = 0; warmup_sent_ + sent_ < due && tries < p; ++rr) {
+            if (send_one(pairs_[rr % p]))
                 tries = 0;
-            } else {
+            else
                 ++tries;
-            }
         }
         tick.expires_after(std::chrono::microseconds(500));
         co_await tick.async_wait(asio::use_awaitable);
@@ -121,11 +152,15 @@ void chat_traffic::add_counts(report& r) const {
         .add("rate_target", opts_.rate, 0)
         .add("sent", (long long)sent_)
         .add("delivered", (long long)delivered_)
-        .add("errors", (long long)errors_);
+        .add("errors", (long long)errors_)
+        .add("warmup_s", opts_.warmup_s, 2)
+        .add("warmup_sent", (long long)warmup_sent_)
+        .add("warmup_delivered", (long long)warmup_delivered_)
+        .add("warmup_errors", (long long)warmup_errors_);
 }
 
 void chat_traffic::add_figures(report& r) {
-    double elapsed = t_last_ > t_start_ ? double(t_last_ - t_start_) / 1e9 : 0;
+    double elapsed = t_last_ > t_measure_ ? double(t_last_ - t_measure_) / 1e9 : 0;
     auto per_100k = [&](double s) { return delivered_ ? s * 1e5 / double(delivered_) : 0; };
     r.add("elapsed_s", elapsed)
         .add("msgs_per_s", elapsed > 0 ? double(delivered_) / elapsed : 0, 0)

@@ -4,6 +4,14 @@
 // messages to the receiver, at most W in flight, either refilled on every
 // delivery or paced at a fixed total rate. Latency comes from the send time in
 // the body (latency_marker.hpp).
+//
+// The traffic runs for --warmup seconds before the M measured messages: a rate
+// or a window is a steady state, and the step from an idle machine to it is not.
+// On two cores the scheduler first tends to put the generator and the server on
+// one core (each wakes the other), and for the tens of milliseconds until it
+// moves one of them, messages queue: in a run of a second, enough of them to
+// set the p99 by themselves. Messages sent in the warm-up are delivered and
+// checked for bounces like the others but take no part in the figures.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +35,9 @@ class chat_traffic {
     void attach(std::size_t k, std::shared_ptr<xmpp_client> sender,
                 std::shared_ptr<xmpp_client> receiver, std::string to);
 
-    // The measured phase: sends until every message was delivered or bounced,
-    // or --duration passed; samples CPU around it.
+    // The warm-up, then the measured phase: sends until every measured message
+    // was delivered or bounced, or --duration passed; samples CPU around the
+    // measured phase only.
     asio::awaitable<void> measure();
 
     // The JSON line and the row, fields in the order chat prints them; the
@@ -46,8 +55,12 @@ class chat_traffic {
         std::size_t in_flight = 0, sent = 0, budget = 0;
     };
 
-    void send_one(pair_state& ps);
+    // Sends pair `ps`'s next message if it may now: room in its window, and
+    // measured messages left (the warm-up has no budget; it ends with its time).
+    bool send_one(pair_state& ps);
     void fill(pair_state& ps);
+    // Whether a message stamped `t` belongs to the warm-up.
+    bool warming(std::int64_t t) const { return t < t_measure_; }
     bool done() const { return delivered_ + errors_ >= opts_.messages; }
     asio::awaitable<void> paced();
 
@@ -56,8 +69,10 @@ class chat_traffic {
     std::vector<pair_state> pairs_;
     const std::string pad_;
     std::vector<std::int64_t> latencies_;
+    // Measured messages (sent at or after t_measure_) and warm-up ones apart.
     std::size_t delivered_ = 0, errors_ = 0, sent_ = 0, id_ = 0;
-    std::int64_t t_start_ = 0, t_last_ = 0;
+    std::size_t warmup_sent_ = 0, warmup_delivered_ = 0, warmup_errors_ = 0;
+    std::int64_t t_start_ = 0, t_measure_ = 0, t_last_ = 0;
     cpu_delta cpu_;
 };
 

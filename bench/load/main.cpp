@@ -30,6 +30,7 @@ constexpr const char* usage =
   --concurrency C        logins in flight (default 50)
   --logins L             login: logins to perform (default 2000)
   --pairs P --window W --messages M --body-bytes B --rate R     chat, floor
+  --warmup S             chat, floor: send for S seconds first, unmeasured (default 0.2)
   floor                  chat's messages over plain TCP through a relay, no login:
                          the machine's own floor under chat latency and CPU
   --listen ADDR:PORT     relay: where to accept (port 0: any); prints {"listening":PORT}
@@ -113,6 +114,8 @@ int main(int argc, char** argv) {
                 o.body_bytes = n();
             else if (k == "rate")
                 o.rate = std::stod(v);
+            else if (k == "warmup")
+                o.warmup_s = std::max(std::stod(v), 0.0);
             else if (k == "duration")
                 o.duration_s = std::stod(v);
             else if (k == "settle")

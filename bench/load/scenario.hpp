@@ -30,6 +30,7 @@ struct run_options {
     std::size_t messages = 100000;   // chat: total to send
     std::size_t body_bytes = 64;     // chat: body size
     double rate = 0;            // chat: messages/s over all pairs; 0 = as fast as the window allows
+    double warmup_s = 0.2;      // chat: sent first at the same rate or window, not measured
     double duration_s = 120;    // hard bound for each phase
     double settle_s = 2;        // idle: hold the clients this long, sampling the RSS
     std::size_t contacts = 20;  // presence: roster size; users form groups of contacts + 1
