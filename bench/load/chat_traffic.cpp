@@ -93,13 +93,19 @@ asio::awaitable<void> chat_traffic::measure() {
     // waiting then) and at the end.
     cpu_sample cpu0{};
     bool sampled = false;
-    asio::steady_timer at_measure(l_.io());
-    at_measure.expires_after(std::chrono::nanoseconds(t_measure_ - t_start_));
-    at_measure.async_wait([&](boost::system::error_code ec) {
-        if (ec) return;  // cancelled below: this frame may be gone
+    auto sample_start = [&] {
         cpu0 = sample_cpu(opts_.server_pid);
         sampled = true;
-    });
+    };
+    asio::steady_timer at_measure(l_.io());
+    if (t_measure_ > t_start_) {
+        at_measure.expires_after(std::chrono::nanoseconds(t_measure_ - t_start_));
+        at_measure.async_wait([&](boost::system::error_code ec) {
+            if (!ec) sample_start();  // cancelled below, this frame may be gone
+        });
+    } else {
+        sample_start();  // no warm-up: before the first message
+    }
     if (opts_.rate <= 0) {
         for (auto& ps : pairs_) fill(ps);
         co_await l_.wait_until([this] { return done(); }, opts_.warmup_s + opts_.duration_s);
@@ -109,7 +115,7 @@ asio::awaitable<void> chat_traffic::measure() {
     // Past the bound before the warm-up ended: nothing was measured.
     if (!sampled) {
         at_measure.cancel();
-        cpu0 = sample_cpu(opts_.server_pid);
+        sample_start();
     }
     cpu_ = sample_cpu(opts_.server_pid) - cpu0;
 }
