@@ -278,6 +278,18 @@ std::string jid::bare_str() const {
     return local_ + "@" + domain_;
 }
 
+bool jid::str_equals(std::string_view s) const {
+    if (!local_.empty()) {
+        if (s.size() <= local_.size() || !s.starts_with(local_) || s[local_.size()] != '@')
+            return false;
+        s.remove_prefix(local_.size() + 1);
+    }
+    if (!s.starts_with(domain_)) return false;
+    s.remove_prefix(domain_.size());
+    if (resource_.empty()) return s.empty();
+    return s.size() == resource_.size() + 1 && s[0] == '/' && s.substr(1) == resource_;
+}
+
 std::string jid::str() const {
     auto s = bare_str();
     if (!resource_.empty()) s += "/" + resource_;

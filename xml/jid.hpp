@@ -31,6 +31,8 @@ class jid {
     jid bare() const;
     jid with_resource(std::string_view prepared_resource) const;  // resource already prepared
     std::string str() const;                                      // local@domain/resource
+    // str() == s, without building str().
+    bool str_equals(std::string_view s) const;
     std::string bare_str() const;
 
     friend auto operator<=>(const jid&, const jid&) = default;

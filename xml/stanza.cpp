@@ -27,17 +27,23 @@ element_ptr stanza::with_addresses(std::string_view from, std::string_view to) c
     return b.done();
 }
 
-element_ptr stanza::stamped(element_ptr el, std::string_view from, std::string_view to) {
-    if (el.use_count() != 1) return stanza(std::move(el)).with_addresses(from, to);
+element_ptr stanza::stamped(element_ptr el, std::string_view from,
+                            std::optional<std::string_view> to) {
+    if (el.use_count() != 1) {
+        stanza st(std::move(el));
+        return st.with_addresses(from, to ? *to : st.to_attr());
+    }
     // The sole owner, and elements are created non-const (make_shared<element>):
     // changing it before anyone else can see it keeps the immutability promise.
     auto& own = const_cast<xml::element&>(*el);
-    for (auto [name, value] : {std::pair{"from", from}, std::pair{"to", to}}) {
+    auto stamp = [&](const char* name, std::string_view value) {
         if (value.empty())
             own.remove_attr(name);
         else
             own.set_attr(name, value);
-    }
+    };
+    stamp("from", from);
+    if (to) stamp("to", *to);
     return el;
 }
 

@@ -31,8 +31,10 @@ class stanza {
 
     // with_addresses for a stanza nobody else holds yet (fresh from the parser):
     // when `el` is the only reference it is stamped in place, saving the copy on
-    // the path every client stanza takes; otherwise it is copied.
-    static element_ptr stamped(element_ptr el, std::string_view from, std::string_view to);
+    // the path every client stanza takes; otherwise it is copied. No `to`
+    // (nullopt) leaves 'to' as it is.
+    static element_ptr stamped(element_ptr el, std::string_view from,
+                               std::optional<std::string_view> to);
 
     // RFC 6120 §8.3.1: an error reply: to/from swapped, type='error', the original
     // children kept, plus the <error/>.

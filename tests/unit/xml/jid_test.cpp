@@ -51,6 +51,27 @@ TEST(jid_test, localpart_and_domain_fold_case_resource_does_not) {
     EXPECT_EQ(j->resource(), "Balcony");
 }
 
+TEST(jid_test, str_equals_is_str_compared) {
+    for (std::string_view text : {"juliet@example.com/balcony", "juliet@example.com", "example.com",
+                                  "example.com/r", "a@b/c/d"}) {
+        auto j = jid::parse(text);
+        ASSERT_TRUE(j) << text;
+        EXPECT_TRUE(j->str_equals(text)) << text;
+        EXPECT_TRUE(j->str_equals(j->str())) << text;
+    }
+    auto j = *jid::parse("Juliet@Example.com/balcony");
+    EXPECT_FALSE(j.str_equals("Juliet@Example.com/balcony"));  // prepared: juliet@example.com
+    EXPECT_TRUE(j.str_equals("juliet@example.com/balcony"));
+    for (std::string_view other :
+         {"", "juliet@example.com", "juliet@example.com/", "juliet@example.com/balc",
+          "juliet@example.com/balconyx", "juliet@example.co/balcony", "juliet@example.com:balcony",
+          "juliet", "juliet@", "example.com/balcony", "xjuliet@example.com/balcony"})
+        EXPECT_FALSE(j.str_equals(other)) << other;
+    auto bare = *jid::parse("example.com");
+    EXPECT_FALSE(bare.str_equals("example.com/"));
+    EXPECT_FALSE(bare.str_equals("@example.com"));
+}
+
 TEST(jid_test, domain_trailing_dot_is_removed) {
     EXPECT_EQ(prepared("juliet@example.com."), "juliet@example.com");
 }

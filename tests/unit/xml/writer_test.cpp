@@ -147,6 +147,23 @@ TEST(stanza_test, stamped_changes_a_sole_owner_in_place_and_copies_a_shared_one)
     EXPECT_FALSE(shared->attr("from"));
 }
 
+TEST(stanza_test, stamped_without_to_keeps_the_to_as_written) {
+    auto fresh = builder(ns::client, "message").attr("to", "b@example.com/x").done();
+    auto stamped = stanza::stamped(std::move(fresh), "a@example.com/r", std::nullopt);
+    EXPECT_EQ(stamped->attr_or("from", ""), "a@example.com/r");
+    EXPECT_EQ(stamped->attr_or("to", ""), "b@example.com/x");
+
+    auto shared = builder(ns::client, "message").attr("to", "c@example.com").done();
+    auto copy = stanza::stamped(shared, "a@example.com/r", std::nullopt);
+    EXPECT_NE(copy.get(), shared.get());
+    EXPECT_EQ(copy->attr_or("to", ""), "c@example.com");
+    EXPECT_EQ(copy->attr_or("from", ""), "a@example.com/r");
+    EXPECT_FALSE(shared->attr("from"));
+
+    auto none = builder(ns::client, "message").done();
+    EXPECT_FALSE(stanza::stamped(std::move(none), "a@example.com/r", std::nullopt)->attr("to"));
+}
+
 TEST(stanza_test, iq_result) {
     auto iq = builder(ns::client, "iq")
                   .attr("from", "a@example.com/r")
