@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "xml/qname.hpp"
 
 namespace xml {
@@ -28,6 +30,9 @@ struct node {
     element_ptr child;  // null for text
     std::string text;
 };
+// Most elements of a stanza have one child or one run of text (<body>, the
+// payload of an IQ): that one is kept inline, so building it allocates nothing.
+using node_list = boost::container::small_vector<node, 1>;
 
 class element {
   public:
@@ -47,7 +52,7 @@ class element {
     std::optional<std::string_view> attr(std::string_view ns, std::string_view name) const;
     std::string_view attr_or(std::string_view name, std::string_view fallback) const;
 
-    const std::vector<node>& nodes() const { return nodes_; }
+    const node_list& nodes() const { return nodes_; }
     // First child element with this qname / of this namespace; null when none.
     const element* child(std::string_view ns, std::string_view name) const;
     const element* first_child() const;
@@ -64,12 +69,12 @@ class element {
     void add_child(element_ptr child);
     void add_text(std::string_view text);
     std::vector<attribute>& mutable_attributes() { return attrs_; }
-    std::vector<node>& mutable_nodes() { return nodes_; }
+    node_list& mutable_nodes() { return nodes_; }
 
   private:
     qname name_;
     std::vector<attribute> attrs_;
-    std::vector<node> nodes_;
+    node_list nodes_;
 };
 
 }  // namespace xml
