@@ -64,6 +64,17 @@ class Routing(ServerTestCase):
         m = await alice.next_message()
         self.assertEqual(m["error"]["condition"], "remote-server-not-found")
 
+    async def test_to_is_delivered_prepared(self):
+        # RFC 7622: local and domain parts fold case, the resource keeps it; the
+        # receiver sees the 'to' the server prepared, not the one written.
+        alice = await self.client("alice@localhost/prep")
+        bob = await self.client("bob@localhost/B2")
+        alice.send_raw("<message to='Bob@LocalHost/B2' id='m-prep' type='chat'><body>x</body></message>")
+        m = await bob.next_message()
+        self.assertEqual(m["id"], "m-prep")
+        self.assertEqual(m.xml.attrib["to"], "bob@localhost/B2")
+        self.assertEqual(m.xml.attrib["from"], "alice@localhost/prep")
+
     async def test_malformed_to_gets_jid_malformed(self):
         alice = await self.client("alice@localhost/badjid")
         alice.send_raw("<message to='bad@@localhost' id='m-bad' type='chat'><body>x</body></message>")
