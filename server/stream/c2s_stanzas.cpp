@@ -71,9 +71,11 @@ void c2s_session::handle_stanza(xml::element_ptr el) {
             return fail(xml::stream_condition::invalid_from, "'from' is not this stream's JID");
     }
     xml::jid to;
-    // The 'to' stamped on the stanza: the prepared JID, written out only when
-    // preparation changed it (most clients already write it prepared).
-    std::optional<std::string> to_stamp = std::string();
+    // The 'to' stamped on the stanza: none for an empty one, the prepared JID
+    // where preparation changed how the client wrote it, else (nullopt) the
+    // attribute as it is, since most clients already write it prepared.
+    std::string prepared_to;
+    std::optional<std::string_view> to_stamp = "";
     if (auto to_text = el->attr_or("to", ""); !to_text.empty()) {
         auto parsed = xml::jid::parse(to_text);
         if (!parsed) return stanza_error(el, error_condition::jid_malformed, "invalid 'to'");
@@ -81,9 +83,9 @@ void c2s_session::handle_stanza(xml::element_ptr el) {
         if (to.str_equals(to_text))
             to_stamp.reset();
         else
-            to_stamp = to.str();
+            to_stamp = prepared_to = to.str();
     }
-    if (kind == stanza_kind::iq && type == "set" && (to.empty() || to.str() == host_)) {
+    if (kind == stanza_kind::iq && type == "set" && (to.empty() || to.str_equals(host_))) {
         // RFC 3921 §3: session establishment comes after binding; RFC 6121 Appendix
         // E keeps it as a no-op we still answer, since we advertise it as optional
         // and some clients (Strophe.js) send it whenever it is advertised.
@@ -91,9 +93,7 @@ void c2s_session::handle_stanza(xml::element_ptr el) {
         if (payload && payload->name() == xml::qname{std::string(ns::session), "session"})
             return queue(*xml::stanza(el).iq_result());
     }
-    auto stamped =
-        xml::stanza::stamped(std::move(el), jid_text_,
-                             to_stamp ? std::optional<std::string_view>(*to_stamp) : std::nullopt);
+    auto stamped = xml::stanza::stamped(std::move(el), jid_text_, to_stamp);
     if (kind == stanza_kind::presence && to.empty()) track_own_presence(stamped);
     ctx_.router.route(routed_stanza{std::move(stamped), jid_, std::move(to), origin::client});
 }
